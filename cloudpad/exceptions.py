@@ -1,0 +1,34 @@
+"""Errors that users of Cloud Architecture Notepad see.
+
+Every message names the thing that is wrong (a notebook, a parameter, a data
+file, a configuration key), the value that was found and what is allowed, so a
+reader can fix the input without reading the code.  Model functions raise plain
+``ValueError`` subclasses so that callers who do not know this module can still
+catch them.
+"""
+
+from __future__ import annotations
+
+
+class CloudpadError(Exception):
+    """Base class of every error raised on purpose by ``cloudpad``."""
+
+
+class ParameterError(CloudpadError, ValueError):
+    """A notebook parameter is unknown, of the wrong type or out of range."""
+
+
+class DataError(CloudpadError, ValueError):
+    """A data file is missing, malformed or breaks its schema in ``data/``."""
+
+
+class ConfigError(CloudpadError, ValueError):
+    """``_config.yml`` or ``_toc.yml`` is malformed or names a missing file."""
+
+
+class NotebookError(CloudpadError):
+    """A notebook is invalid (bad JSON, no ``parameters`` cell, not in the toc)."""
+
+
+class ExecutionFailed(CloudpadError):
+    """One or more notebooks failed to execute; the message lists each failure."""
