@@ -1,3 +1,18 @@
-"""Cloud Architecture Notepad: the models, data and pipeline behind the book."""
+"""Cloud Architecture Notepad: the models, data and pipeline behind the book.
+
+Modules: ``availability``, ``latency``, ``geography``, ``placement``,
+``queueing``, ``cost`` (models); ``data`` (validated datasets); ``article`` and
+``style`` (what every article uses); ``runner``, ``cache``, ``parameters``,
+``report``, ``book`` and ``cli`` (the pipeline).  Import the module you need:
+this package imports nothing eagerly, so the pipeline can tell which modules a
+notebook used.
+"""
+
+import os as _os
 
 __version__ = "0.1.0"
+
+if _os.environ.get("CLOUDPAD_DEPS_LOG"):
+    from cloudpad import tracking as _tracking
+
+    _tracking.install(_os.environ["CLOUDPAD_DEPS_LOG"], _os.path.dirname(__file__))

@@ -1,0 +1,168 @@
+"""The book's structure: where the project is, what ``_config.yml`` and ``_toc.yml`` say.
+
+Jupyter Book 1.x reads ``_config.yml`` (settings) and ``_toc.yml`` (the table of
+contents, format ``jb-book``).  This module reads the same files for the runner:
+which notebooks belong to the book, the per-cell timeout, and the pages that
+``cloudpad build`` generates (listed in :data:`GENERATED_PAGES`, they exist only
+in the staged copy of the book under ``_build/src``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cloudpad.exceptions import ConfigError
+
+#: Pages that ``cloudpad build`` writes into the staged book; ``_toc.yml`` may list them.
+GENERATED_PAGES: dict[str, str] = {
+    "reports/execution": "Execution report: status, duration and cache use of every notebook",
+    "reports/data-sources": "Data sources: every dataset in data/ with source, licence and users",
+}
+
+#: Source suffixes Jupyter Book accepts for a toc entry written without one.
+PAGE_SUFFIXES: tuple[str, ...] = (".ipynb", ".md")
+
+#: Per-cell timeout in seconds when ``_config.yml`` gives none.
+DEFAULT_TIMEOUT_S: int = 120
+
+
+@dataclass(frozen=True)
+class Project:
+    """A book project on disk: its root folder and the files that define it."""
+
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "_config.yml"
+
+    @property
+    def toc_path(self) -> Path:
+        return self.root / "_toc.yml"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "_build"
+
+    @property
+    def executed_dir(self) -> Path:
+        """Where Papermill writes executed notebooks, at the same relative paths."""
+        return self.build_dir / "executed"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.build_dir / "cache"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def config(self) -> dict[str, Any]:
+        """The parsed ``_config.yml`` (a mapping); :class:`ConfigError` if it is not one."""
+        return _read_yaml(self.config_path)
+
+    def toc(self) -> dict[str, Any]:
+        """The parsed ``_toc.yml``; :class:`ConfigError` if it is not a ``jb-book`` toc."""
+        toc = _read_yaml(self.toc_path)
+        if toc.get("format") != "jb-book" or "root" not in toc:
+            raise ConfigError(
+                f"{self.toc_path}: expected 'format: jb-book' and a 'root' entry, "
+                f"got format={toc.get('format')!r}, keys={sorted(toc)}"
+            )
+        return toc
+
+    def toc_entries(self) -> list[str]:
+        """Every ``file:`` entry of the toc, root first, in reading order (no suffix)."""
+        toc = self.toc()
+        return [str(toc["root"]), *(_walk_entries(toc))]
+
+    def resolve_entry(self, entry: str) -> Path | None:
+        """The source file of a toc entry, or ``None`` when none exists on disk."""
+        path = self.root / entry
+        if path.suffix in PAGE_SUFFIXES and path.is_file():
+            return path
+        for suffix in PAGE_SUFFIXES:
+            candidate = path.with_name(path.name + suffix)
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def notebooks(self) -> list[Path]:
+        """The notebooks of the book, in toc order, as absolute paths.
+
+        Raises :class:`ConfigError` naming every toc entry that has no file and
+        is not a generated page.
+        """
+        missing = []
+        found = []
+        for entry in self.toc_entries():
+            source = self.resolve_entry(entry)
+            if source is None:
+                if entry not in GENERATED_PAGES:
+                    missing.append(entry)
+                continue
+            if source.suffix == ".ipynb":
+                found.append(source)
+        if missing:
+            raise ConfigError(
+                f"{self.toc_path}: no file for toc entr{'y' if len(missing) == 1 else 'ies'} "
+                f"{', '.join(map(repr, missing))} (looked for .ipynb and .md)"
+            )
+        return found
+
+    def timeout_s(self) -> int:
+        """Per-cell timeout from ``execute.timeout`` in ``_config.yml`` (seconds)."""
+        value = (self.config().get("execute") or {}).get("timeout", DEFAULT_TIMEOUT_S)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ConfigError(
+                f"{self.config_path}: execute.timeout must be a whole number of seconds > 0, "
+                f"got {value!r}"
+            )
+        return value
+
+    def relative(self, path: Path) -> Path:
+        """``path`` relative to the project root (raises ValueError if outside it)."""
+        return path.resolve().relative_to(self.root.resolve())
+
+
+def find_project(start: Path | None = None) -> Project:
+    """The project whose folder holds ``_toc.yml``: ``start`` or its nearest parent."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file() and (folder / "_config.yml").is_file():
+            return Project(folder)
+    raise ConfigError(
+        f"no book project found at or above {here}: expected a folder with _config.yml and "
+        "_toc.yml (pass --root DIR)"
+    )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a YAML mapping, got {type(data).__name__}")
+    return data
+
+
+def _walk_entries(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if "file" in node:
+            yield str(node["file"])
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key) or []:
+                yield from _walk_entries(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _walk_entries(child)

@@ -1,0 +1,193 @@
+"""The execution cache: a notebook is re-executed only when something it depends on changed.
+
+A cache record (``_build/cache/<notebook>.json``) is written only after a
+successful execution.  It holds
+
+* a **static key**: SHA-256 over the notebook's code cells, its parameter
+  overrides, the kernel name, the Python version and ``requirements.txt``;
+* the **dynamic dependencies**: every ``cloudpad`` source file and data file the
+  kernel actually opened (recorded by :mod:`cloudpad.tracking`), each with its
+  SHA-256;
+* when and how long it ran.
+
+A record is fresh when the static key matches and every dependency still has
+its recorded hash.  Markdown cells are not part of the key: prose edits are
+copied into the executed notebook without running a kernel
+(:func:`refresh_markdown`).  A failed execution deletes the record, so a failed
+result is never taken as good.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from cloudpad.book import Project
+
+#: Bump when the record layout or key recipe changes; old records are then ignored.
+CACHE_VERSION = 1
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def code_digest(nb: nbformat.NotebookNode) -> str:
+    """SHA-256 of the code cells' sources, in order (outputs and prose excluded)."""
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            digest.update(cell.source.encode("utf-8"))
+            digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def environment(project: Project, kernel: str) -> dict[str, str]:
+    """The execution environment that every result depends on."""
+    requirements = project.root / "requirements.txt"
+    return {
+        "python": platform.python_version(),
+        "kernel": kernel,
+        "requirements": file_sha256(requirements) if requirements.exists() else "",
+        "cache_version": str(CACHE_VERSION),
+    }
+
+
+def static_inputs(
+    project: Project, notebook: Path, parameters: dict[str, Any], kernel: str
+) -> dict[str, Any]:
+    """Everything a result depends on that is known before execution."""
+    nb = nbformat.read(notebook, as_version=4)
+    return {
+        "code": code_digest(nb),
+        "parameters": json.dumps(parameters, sort_keys=True, default=repr),
+        **environment(project, kernel),
+    }
+
+
+@dataclass
+class Record:
+    """What the cache knows of one successful execution."""
+
+    notebook: str
+    inputs: dict[str, Any]
+    dependencies: dict[str, str]
+    duration_s: float
+    executed_at: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def record_path(project: Project, notebook: Path) -> Path:
+    """Where the record of ``notebook`` is kept."""
+    rel = project.relative(notebook)
+    return project.cache_dir / rel.with_suffix(".json")
+
+
+def load_record(project: Project, notebook: Path) -> Record | None:
+    """The stored record of ``notebook``, or ``None`` (none, unreadable or another version)."""
+    path = record_path(project, notebook)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Record(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def save_record(project: Project, notebook: Path, record: Record) -> None:
+    """Write ``record`` atomically (write to a temporary file, then rename)."""
+    path = record_path(project, notebook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(asdict(record), indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+
+
+def drop_record(project: Project, notebook: Path) -> None:
+    """Forget ``notebook``'s record (after a failure, or before a forced run)."""
+    record_path(project, notebook).unlink(missing_ok=True)
+
+
+def dependency_hashes(project: Project, files: list[Path]) -> dict[str, str]:
+    """Hashes of the dependency files, keyed by path relative to the project when inside it."""
+    hashes: dict[str, str] = {}
+    for path in files:
+        if not path.is_file():
+            continue
+        try:
+            key = str(project.relative(path))
+        except ValueError:
+            key = str(path)
+        hashes[key] = file_sha256(path)
+    return hashes
+
+
+def stale_reason(
+    project: Project, notebook: Path, inputs: dict[str, Any], output: Path
+) -> str | None:
+    """Why ``notebook`` must be executed again, or ``None`` when its cached result is good.
+
+    Reasons, in the order checked: no record, no executed notebook, the code /
+    parameters / environment changed, a recorded dependency changed or vanished.
+    """
+    record = load_record(project, notebook)
+    if record is None:
+        return "not run before"
+    if not output.is_file():
+        return "executed notebook missing"
+    for name, value in inputs.items():
+        if record.inputs.get(name) != value:
+            return {"code": "code changed", "parameters": "parameters changed"}.get(
+                name, f"{name} changed"
+            )
+    for dep, digest in record.dependencies.items():
+        path = Path(dep) if Path(dep).is_absolute() else project.root / dep
+        if not path.is_file():
+            return f"{dep} removed"
+        if file_sha256(path) != digest:
+            return f"{dep} changed"
+    return None
+
+
+def refresh_markdown(source: Path, executed: Path) -> bool:
+    """Copy the source's prose into the executed notebook, keeping its outputs.
+
+    Code cells are matched in order (the cache guarantees the code is the same);
+    Papermill's injected-parameters cell stays after the parameters cell.
+    Returns ``True`` when the executed notebook was rewritten.
+    """
+    src = nbformat.read(source, as_version=4)
+    done = nbformat.read(executed, as_version=4)
+    injected = [
+        c for c in done.cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    ran = [
+        c
+        for c in done.cells
+        if c.cell_type == "code"
+        and "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
+    cells = []
+    code_cells = iter(ran)
+    for cell in src.cells:
+        if cell.cell_type == "code":
+            cells.append(next(code_cells))
+            if "parameters" in cell.get("metadata", {}).get("tags", []):
+                cells.extend(injected)
+        else:
+            cells.append(cell)
+    if [c.source for c in cells] == [c.source for c in done.cells]:
+        return False
+    done.cells = cells
+    nbformat.write(done, executed)
+    return True

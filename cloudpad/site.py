@@ -1,0 +1,152 @@
+"""Render the site: stage the book with executed notebooks, then run Jupyter Book (no execution).
+
+The staged book in ``_build/src`` is the source tree with each notebook
+replaced by its executed copy from ``_build/executed`` and the generated pages
+(:data:`cloudpad.book.GENERATED_PAGES`) written in.  Jupyter Book 1.x renders it
+to ``_build/html`` with ``execute_notebooks: off`` and warnings as errors
+(``-W -n --keep-going``), so a broken reference, a missing figure or an unknown
+glue key fails the build.  Files are copied with their modification times so
+Sphinx rebuilds only pages that changed; after a failed build the next one
+starts from scratch, so no warning is hidden by an incremental build.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from cloudpad import report
+from cloudpad.book import GENERATED_PAGES, Project
+from cloudpad.exceptions import ConfigError, ExecutionFailed
+from cloudpad.runner import Outcome, RunResult
+
+#: Marker written after a clean build; without it the next build is a full one.
+OK_MARKER = ".book-ok"
+
+
+def staging_dir(project: Project) -> Path:
+    return project.build_dir / "src"
+
+
+def html_dir(project: Project) -> Path:
+    return project.build_dir / "html"
+
+
+def _copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if (
+        dst.exists()
+        and dst.stat().st_mtime == src.stat().st_mtime
+        and (dst.read_bytes() == src.read_bytes())
+    ):
+        return
+    shutil.copy2(src, dst)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def stage(project: Project, outcomes: list[Outcome]) -> Path:
+    """Assemble the book to render in ``_build/src`` and return that folder.
+
+    Refuses (:class:`ExecutionFailed`) when a notebook of the toc has no
+    successful executed copy, so a site is never built from a failed notebook.
+    """
+    failed = [o.notebook for o in outcomes if o.status == "failed"]
+    if failed:
+        raise ExecutionFailed(f"not rendering the site: failed notebooks {', '.join(failed)}")
+    out = staging_dir(project)
+    wanted: set[Path] = set()
+
+    def put(src: Path, rel: Path) -> None:
+        _copy(src, out / rel)
+        wanted.add(out / rel)
+
+    put(project.config_path, Path("_config.yml"))
+    put(project.toc_path, Path("_toc.yml"))
+    for bib in project.config().get("bibtex_bibfiles") or []:
+        bib_path = project.root / bib
+        if not bib_path.is_file():
+            raise ConfigError(
+                f"{project.config_path}: bibtex_bibfiles names {bib}, which is missing"
+            )
+        put(bib_path, Path(bib))
+    for folder in ("_static", "images"):
+        for path in sorted((project.root / folder).rglob("*")):
+            if path.is_file():
+                put(path, project.relative(path))
+    ran = {o.notebook for o in outcomes}
+    for entry in project.toc_entries():
+        source = project.resolve_entry(entry)
+        if source is None:
+            continue  # a generated page, written below
+        rel = project.relative(source)
+        if source.suffix == ".ipynb":
+            executed = project.executed_dir / rel
+            if str(rel) not in ran or not executed.is_file():
+                raise ExecutionFailed(f"not rendering the site: {rel} has no executed copy")
+            put(executed, rel)
+        else:
+            put(source, rel)
+        for asset in source.parent.iterdir():  # images beside a page
+            if asset.is_file() and asset.suffix.lower() in (".png", ".svg", ".jpg", ".gif"):
+                put(asset, project.relative(asset))
+
+    for page, text in generated_pages(project, outcomes).items():
+        _write_if_changed(out / f"{page}.md", text)
+        wanted.add(out / f"{page}.md")
+    for path in sorted(out.rglob("*"), reverse=True):  # drop what is no longer in the book
+        if path.is_file() and path not in wanted:
+            path.unlink()
+    return out
+
+
+def generated_pages(project: Project, outcomes: list[Outcome]) -> dict[str, str]:
+    """Text of each page in :data:`GENERATED_PAGES`."""
+    from cloudpad import data
+
+    notebooks = [project.root / o.notebook for o in outcomes]
+    by_file = report.data_usage(project, notebooks)
+    descriptor = json.loads((project.data_dir / "datapackage.json").read_text(encoding="utf-8"))
+    usage = {
+        res["name"]: sorted(set(by_file.get(f"data/{res['path']}", [])))
+        for res in descriptor.get("resources", [])
+    }
+    stale = [
+        f"`{item.name}`: retrieved {item.retrieved}, declared current for "
+        f"{item.valid_for_days} days, now {item.age_days} days old"
+        for item in data.stale_resources(data_dir=project.data_dir)
+    ]
+    pages = {
+        "reports/execution": report.execution_markdown(project, outcomes, stale),
+        "reports/data-sources": data.sources_markdown(usage, data_dir=project.data_dir),
+    }
+    assert set(pages) == set(GENERATED_PAGES)
+    return pages
+
+
+def render(project: Project, staged: Path) -> subprocess.CompletedProcess[str]:
+    """Run Jupyter Book on the staged book into ``_build/html``; warnings are errors."""
+    marker = project.build_dir / OK_MARKER
+    full = not marker.exists()
+    marker.unlink(missing_ok=True)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jb) if jb.exists() else "jupyter-book", "build", str(staged)]
+    command += ["--path-output", str(project.root), "--builder", "html", "-W", "-n", "--keep-going"]
+    if full:
+        command.append("--all")
+    done = subprocess.run(command, capture_output=True, text=True, cwd=project.root)
+    if done.returncode == 0:
+        marker.write_text("ok\n", encoding="utf-8")
+    return done
+
+
+def build(project: Project, result: RunResult) -> subprocess.CompletedProcess[str]:
+    """Stage and render the site for a successful run ``result``."""
+    return render(project, stage(project, result.outcomes))

@@ -1,0 +1,81 @@
+"""Record which ``cloudpad`` modules and data files a notebook really uses.
+
+When the runner executes a notebook it sets ``CLOUDPAD_DEPS_LOG`` in the kernel's
+environment.  Importing :mod:`cloudpad` then installs a Python audit hook
+(:func:`sys.addaudithook`, PEP 578) that appends one line per file opened under
+the ``cloudpad`` package folder (its modules, through their ``.pyc`` files, and
+its style file) or under the data folder (``CLOUDPAD_DATA_DIR``, else
+``<project>/data``).  The runner hashes those files into the notebook's cache
+record, so a change to a data file re-executes exactly the notebooks that read
+it, and a change to a module re-executes exactly the notebooks that imported it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+#: Environment variable naming the log file the kernel appends to.
+LOG_ENV = "CLOUDPAD_DEPS_LOG"
+#: Environment variable naming the data folder whose reads are recorded.
+DATA_ENV = "CLOUDPAD_DATA_DIR"
+#: Environment variable naming the project root (``<root>/data`` is the default data folder).
+ROOT_ENV = "CLOUDPAD_PROJECT_ROOT"
+
+_installed = False
+
+
+def source_of(path: str) -> str:
+    """The ``.py`` source behind a path: ``pkg/__pycache__/m.cpython-311.pyc`` -> ``pkg/m.py``."""
+    p = Path(path)
+    if p.suffix == ".pyc" and p.parent.name == "__pycache__":
+        return str(p.parent.parent / (p.name.split(".", 1)[0] + ".py"))
+    return path
+
+
+def install(log_path: str, package_dir: str) -> None:
+    """Install the audit hook (once per process) that logs opened package and data files."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    data_dir = os.environ.get(DATA_ENV) or os.path.join(os.environ.get(ROOT_ENV, "."), "data")
+    roots = (
+        os.path.realpath(package_dir) + os.sep,
+        os.path.realpath(data_dir) + os.sep,
+    )
+    log: TextIO = open(log_path, "a", encoding="utf-8")
+    seen: set[str] = set()
+
+    def record(path: str) -> None:
+        if path not in seen:
+            seen.add(path)
+            log.write(path + "\n")
+            log.flush()
+
+    record(os.path.realpath(os.path.join(package_dir, "__init__.py")))
+    record(os.path.realpath(os.path.join(package_dir, "tracking.py")))
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event != "open" or not args:
+            return
+        path = args[0]
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if not isinstance(path, str):
+            return
+        full = os.path.realpath(path)
+        if full.startswith(roots):
+            record(source_of(full))
+
+    sys.addaudithook(hook)
+
+
+def read_log(log_path: Path) -> list[Path]:
+    """The distinct files recorded in a dependency log, sorted."""
+    if not log_path.exists():
+        return []
+    lines = log_path.read_text(encoding="utf-8").splitlines()
+    return sorted({Path(line) for line in lines if line.strip()})
