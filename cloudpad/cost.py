@@ -1,12 +1,17 @@
-"""Cost models: monthly cost from hourly list prices.
+"""Cost models: monthly cost from hourly prices, discounts, data transfer, bin packing.
 
 Conventions: prices in USD; a month is 730 hours (8,760 hours a year / 12), the
-convention of the AWS, Azure and Google Cloud pricing calculators.
+convention of the AWS, Azure and Google Cloud pricing calculators.  CPU in vCPU,
+memory in GiB.  No provider price is hard-coded here: prices come from
+``cloudpad.data.load("instance_prices")`` or are passed in by the caller.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 
 from cloudpad import checks
@@ -24,3 +29,312 @@ def monthly_cost(price_per_hour_usd: ArrayLike, count: ArrayLike = 1) -> float |
     price = checks.non_negative("price_per_hour_usd", price_per_hour_usd)
     n = checks.non_negative("count", count)
     return price * n * HOURS_PER_MONTH
+
+
+# --------------------------------------------------------------------------- discounts
+def discounted_price(price_per_hour_usd: ArrayLike, discount: ArrayLike) -> float | np.ndarray:
+    """Hourly price after a fractional discount (reserved, committed use, savings plan, spot).
+
+    Formula: ``price_per_hour_usd * (1 - discount)``, ``discount`` in [0, 1]
+    (0.3 = 30 % off list).  Discount levels differ by provider, term and
+    instance family; pass the one from your provider's price page (the book's
+    price data holds GCP spot prices directly as rows with ``pricing_model = spot``).
+    """
+    price = checks.non_negative("price_per_hour_usd", price_per_hour_usd)
+    d = checks.probability("discount", discount)
+    return price * (1.0 - d)
+
+
+def commitment_cost(
+    instances_per_hour: ArrayLike,
+    price_per_hour_usd: float,
+    committed: ArrayLike,
+    discount: float,
+) -> float | np.ndarray:
+    """Cost in USD of running a varying instance count with a fixed commitment.
+
+    ``instances_per_hour`` is the number of instances needed in each hour of the
+    period (a 1-D array; e.g. 24 values for a day).  ``committed`` instances are
+    paid every hour at ``price * (1 - discount)`` whether used or not; demand above
+    the commitment runs on demand at ``price``:
+    ``sum_h [committed * price * (1 - discount) + max(n_h - committed, 0) * price]``.
+    ``committed`` may be an array (one cost per level).  This is the billing rule
+    of reserved instances, savings plans and committed-use discounts in their
+    simplest form (no upfront payment, one instance size).
+    """
+    n = np.asarray(checks.non_negative("instances_per_hour", instances_per_hour), dtype=float)
+    if n.ndim != 1 or n.size == 0:
+        raise ValueError(f"instances_per_hour must be a non-empty 1-D array, got shape {n.shape}")
+    price = float(checks.non_negative("price_per_hour_usd", price_per_hour_usd))
+    d = float(checks.probability("discount", discount))
+    k = np.asarray(checks.non_negative("committed", committed), dtype=float)
+    over = np.maximum(n[None, :] - k.reshape(-1, 1), 0.0).sum(axis=1)
+    cost = k.ravel() * n.size * price * (1.0 - d) + over * price
+    return float(cost[0]) if k.ndim == 0 else cost.reshape(k.shape)
+
+
+def optimal_commitment(instances_per_hour: ArrayLike, discount: float) -> int:
+    """Commitment level (instances) that minimises :func:`commitment_cost`.
+
+    One more committed instance costs ``price (1 - discount)`` every hour and
+    saves ``price`` in the hours where demand reaches it, so it pays off exactly
+    when at least a fraction ``1 - discount`` of the hours need it: the optimum
+    is the largest ``k`` with ``share(n_h >= k) >= 1 - discount`` (the
+    newsvendor critical fractile).  Computed by evaluating every level from 0
+    to the peak; ties go to the smaller commitment.
+    """
+    n = np.asarray(checks.non_negative("instances_per_hour", instances_per_hour), dtype=float)
+    d = float(checks.probability("discount", discount))
+    levels = np.arange(int(np.ceil(n.max())) + 1)
+    cost = commitment_cost(n, 1.0, levels, d)
+    return int(levels[int(np.argmin(np.round(cost, 9)))])
+
+
+# --------------------------------------------------------------------------- data transfer
+def transfer_cost(gb: ArrayLike, tiers: list[tuple[float, float]]) -> float | np.ndarray:
+    """Cost in USD of ``gb`` gigabytes under tiered per-GB pricing.
+
+    ``tiers`` lists ``(up_to_gb, usd_per_gb)`` in increasing order of
+    ``up_to_gb``, the last one ``float("inf")``: the first ``up_to_gb[0]`` GB cost
+    ``usd_per_gb[0]`` each, the GB from there up to ``up_to_gb[1]`` cost
+    ``usd_per_gb[1]``, and so on (the structure of provider internet-egress
+    price tables; pass the current figures from the provider's page, this
+    function states none).  Vectorised over ``gb``.
+    """
+    x = np.asarray(checks.non_negative("gb", gb), dtype=float)
+    if not tiers:
+        raise ValueError("tiers must list at least one (up_to_gb, usd_per_gb) pair, got []")
+    bounds = np.array([float(t[0]) for t in tiers])
+    prices = np.array([float(t[1]) for t in tiers])
+    checks.positive("tier bound up_to_gb", bounds)
+    checks.non_negative("tier price usd_per_gb", prices)
+    if np.any(np.diff(bounds) <= 0) or not np.isinf(bounds[-1]):
+        raise ValueError(
+            f"tiers must have increasing up_to_gb ending with inf, got {bounds.tolist()}"
+        )
+    lower = np.concatenate(([0.0], bounds[:-1]))
+    in_tier = np.clip(x[..., None] - lower, 0.0, bounds - lower)
+    total = (in_tier * prices).sum(axis=-1)
+    return float(total) if total.ndim == 0 else total
+
+
+# --------------------------------------------------------------------------- node overhead
+def _tiered(x: np.ndarray, edges: list[float], rates: list[float]) -> np.ndarray:
+    lower = np.array(edges[:-1])
+    upper = np.array(edges[1:])
+    part = np.clip(np.asarray(x, dtype=float)[..., None] - lower, 0.0, upper - lower)
+    return (part * np.array(rates)).sum(axis=-1)
+
+
+def gke_reserved(vcpu: ArrayLike, memory_gib: ArrayLike) -> tuple[float | np.ndarray, ...]:
+    """CPU (vCPU) and memory (GiB) that GKE reserves on a node for system components.
+
+    GKE's published tiers (Google Cloud, "Plan GKE node sizes", node allocatable
+    resources): CPU 6 % of the first core, 1 % of the next, 0.5 % of the next 2,
+    0.25 % above 4 cores; memory 255 MiB below 1 GiB, otherwise 25 % of the first
+    4 GiB, 20 % of the next 4, 10 % of the next 8, 6 % of the next 112, 2 % above
+    128 GiB; plus a 100 MiB eviction threshold.  Returns ``(cpu_reserved,
+    memory_reserved_gib)``.  Other providers (EKS, AKS) use different rules; use
+    this as a representative overhead or pass your own numbers to :func:`pack_ffd`.
+    """
+    cpu = np.asarray(checks.non_negative("vcpu", vcpu), dtype=float)
+    mem = np.asarray(checks.non_negative("memory_gib", memory_gib), dtype=float)
+    cpu_res = _tiered(cpu, [0, 1, 2, 4, np.inf], [0.06, 0.01, 0.005, 0.0025])
+    mem_res = (
+        np.where(
+            mem < 1.0,
+            255.0 / 1024.0,
+            _tiered(mem, [0, 4, 8, 16, 128, np.inf], [0.25, 0.20, 0.10, 0.06, 0.02]),
+        )
+        + 100.0 / 1024.0
+    )
+    out = (cpu_res, mem_res)
+    return tuple(float(v) if np.ndim(v) == 0 else v for v in out)
+
+
+# --------------------------------------------------------------------------- bin packing
+@dataclass(frozen=True)
+class Packing:
+    """Result of packing workloads onto identical nodes (see :func:`pack_ffd`).
+
+    ``assignment[i]`` is the node index of workload ``i``; ``cpu_used`` and
+    ``memory_used_gib`` are per node; capacities are the allocatable amounts
+    (node size minus reserved overhead).
+    """
+
+    node_type: str
+    nodes: int
+    assignment: np.ndarray = field(repr=False)
+    cpu_used: np.ndarray = field(repr=False)
+    memory_used_gib: np.ndarray = field(repr=False)
+    cpu_allocatable: float
+    memory_allocatable_gib: float
+    price_per_hour_usd: float
+    cluster_fee_per_hour_usd: float = 0.0
+
+    @property
+    def cpu_utilization(self) -> float:
+        """Requested CPU over allocatable CPU of all nodes."""
+        return float(self.cpu_used.sum() / (self.nodes * self.cpu_allocatable))
+
+    @property
+    def memory_utilization(self) -> float:
+        """Requested memory over allocatable memory of all nodes."""
+        return float(self.memory_used_gib.sum() / (self.nodes * self.memory_allocatable_gib))
+
+    @property
+    def monthly_cost_usd(self) -> float:
+        """``(nodes * price + cluster_fee) * 730`` USD per month."""
+        return float(
+            monthly_cost(self.price_per_hour_usd, self.nodes)
+            + monthly_cost(self.cluster_fee_per_hour_usd)
+        )
+
+
+def lower_bound_nodes(
+    cpu: ArrayLike, memory_gib: ArrayLike, cpu_capacity: float, memory_capacity_gib: float
+) -> int:
+    """``max(ceil(sum cpu / cpu_capacity), ceil(sum memory / memory_capacity))``: no packing
+    can use fewer nodes (the volume bound of vector bin packing)."""
+    c = np.asarray(checks.non_negative("cpu", cpu), dtype=float)
+    m = np.asarray(checks.non_negative("memory_gib", memory_gib), dtype=float)
+    bound = max(c.sum() / cpu_capacity, m.sum() / memory_capacity_gib)
+    return int(np.ceil(bound - 1e-9))
+
+
+def pack_ffd(
+    cpu: ArrayLike,
+    memory_gib: ArrayLike,
+    node_vcpu: float,
+    node_memory_gib: float,
+    *,
+    price_per_hour_usd: float = 0.0,
+    reserved_cpu: float | None = None,
+    reserved_memory_gib: float | None = None,
+    cluster_fee_per_hour_usd: float = 0.0,
+    node_type: str = "node",
+) -> Packing:
+    """First-fit decreasing packing of workloads (CPU, memory requests) onto identical nodes.
+
+    Each node offers ``node_vcpu - reserved_cpu`` vCPU and ``node_memory_gib -
+    reserved_memory_gib`` GiB (reserved defaults to :func:`gke_reserved`).
+    Workloads are sorted by decreasing size, the larger of their two requests
+    as a fraction of the allocatable capacity (the "max" key for vector bin
+    packing), and each goes to the first open node where both requests fit;
+    otherwise a new node opens.  FFD is a heuristic: it can use more nodes than
+    the optimum but never fewer than :func:`lower_bound_nodes`.  Raises
+    ``ValueError`` if a workload is larger than an empty node.
+    Source: Johnson (1973) for FFD; Panigrahy et al. (2011) for its vector variants.
+    """
+    c = np.atleast_1d(np.asarray(checks.non_negative("cpu", cpu), dtype=float))
+    m = np.atleast_1d(np.asarray(checks.non_negative("memory_gib", memory_gib), dtype=float))
+    if c.shape != m.shape or c.ndim != 1:
+        raise ValueError(
+            f"cpu and memory_gib must be 1-D arrays of the same length, got {c.shape}, {m.shape}"
+        )
+    nv = float(checks.positive("node_vcpu", node_vcpu))
+    nm = float(checks.positive("node_memory_gib", node_memory_gib))
+    default_cpu, default_mem = gke_reserved(nv, nm)
+    rc = default_cpu if reserved_cpu is None else checks.non_negative("reserved_cpu", reserved_cpu)
+    rm = (
+        default_mem
+        if reserved_memory_gib is None
+        else checks.non_negative("reserved_memory_gib", reserved_memory_gib)
+    )
+    cap_c, cap_m = nv - float(rc), nm - float(rm)
+    if cap_c <= 0 or cap_m <= 0:
+        raise ValueError(
+            f"reserved capacity must be below the node size, got {rc} vCPU of {nv}, "
+            f"{rm} GiB of {nm}"
+        )
+    eps = 1e-9
+    too_big = (c > cap_c + eps) | (m > cap_m + eps)
+    if too_big.any():
+        i = int(np.argmax(too_big))
+        raise ValueError(
+            f"workload {i} ({c[i]} vCPU, {m[i]} GiB) must fit an empty {node_type} "
+            f"({cap_c:.3f} vCPU, {cap_m:.3f} GiB allocatable)"
+        )
+    order = np.argsort(-np.maximum(c / cap_c, m / cap_m), kind="stable")
+    n = c.size
+    free_c = np.empty(n)
+    free_m = np.empty(n)
+    assignment = np.empty(n, dtype=np.int64)
+    opened = 0
+    for i in order:  # FFD is sequential; the first-fit search is vectorised over open nodes
+        fits = np.flatnonzero((free_c[:opened] >= c[i] - eps) & (free_m[:opened] >= m[i] - eps))
+        if fits.size:
+            j = int(fits[0])
+        else:
+            j = opened
+            free_c[j], free_m[j] = cap_c, cap_m
+            opened += 1
+        free_c[j] -= c[i]
+        free_m[j] -= m[i]
+        assignment[i] = j
+    used_c = cap_c - free_c[:opened]
+    used_m = cap_m - free_m[:opened]
+    return Packing(
+        node_type=node_type,
+        nodes=opened,
+        assignment=assignment,
+        cpu_used=used_c,
+        memory_used_gib=used_m,
+        cpu_allocatable=cap_c,
+        memory_allocatable_gib=cap_m,
+        price_per_hour_usd=float(checks.non_negative("price_per_hour_usd", price_per_hour_usd)),
+        cluster_fee_per_hour_usd=float(
+            checks.non_negative("cluster_fee_per_hour_usd", cluster_fee_per_hour_usd)
+        ),
+    )
+
+
+def cheapest_node_type(
+    cpu: ArrayLike,
+    memory_gib: ArrayLike,
+    node_types: pd.DataFrame,
+    *,
+    cluster_fee_per_hour_usd: float = 0.0,
+) -> pd.DataFrame:
+    """Pack the workloads onto each node type with :func:`pack_ffd`; cheapest first.
+
+    ``node_types`` has columns ``instance_type``, ``vcpu``, ``memory_gib``,
+    ``price_per_hour_usd`` (the columns of ``cloudpad.data.load("instance_prices")``).
+    Types too small for the largest workload are skipped.  Returns one row per
+    type: ``nodes``, ``cpu_utilization``, ``memory_utilization``,
+    ``monthly_cost_usd`` (nodes plus one cluster fee), sorted by cost.
+    """
+    needed = {"instance_type", "vcpu", "memory_gib", "price_per_hour_usd"}
+    missing = needed - set(node_types.columns)
+    if missing:
+        raise ValueError(
+            f"node_types must have columns {sorted(needed)}, missing {sorted(missing)}"
+        )
+    rows = []
+    for t in node_types.itertuples(index=False):
+        try:
+            p = pack_ffd(
+                cpu,
+                memory_gib,
+                t.vcpu,
+                t.memory_gib,
+                price_per_hour_usd=t.price_per_hour_usd,
+                cluster_fee_per_hour_usd=cluster_fee_per_hour_usd,
+                node_type=t.instance_type,
+            )
+        except ValueError as err:
+            if "must fit an empty" in str(err):
+                continue
+            raise
+        rows.append(
+            {
+                "instance_type": t.instance_type,
+                "nodes": p.nodes,
+                "cpu_utilization": p.cpu_utilization,
+                "memory_utilization": p.memory_utilization,
+                "monthly_cost_usd": p.monthly_cost_usd,
+            }
+        )
+    if not rows:
+        raise ValueError("node_types must contain at least one type that fits the largest workload")
+    return pd.DataFrame(rows).sort_values("monthly_cost_usd", kind="stable").reset_index(drop=True)

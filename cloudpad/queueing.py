@@ -1,0 +1,503 @@
+"""Queueing models for capacity planning: Erlang B/C, the M/M/c queue, and its simulation.
+
+Units: rates are per second (requests per second for ``arrival_rate``,
+completions per second per server for ``service_rate``), times are in seconds.
+Offered load ``A = arrival_rate / service_rate`` is in Erlangs (the mean
+number of busy servers) and utilisation is ``rho = A / servers``.
+
+Sources followed:
+
+* Erlang B recursion ``B(0, A) = 1``, ``B(k, A) = A B(k-1, A) / (k + A B(k-1, A))``
+  and ``C(c, A) = c B(c, A) / (c - A (1 - B(c, A)))``: the standard numerically
+  stable route to Erlang C (no factorials, no overflow for thousands of
+  servers); see e.g. Larson and Odoni, *Urban Operations Research* (1981),
+  section 4.6, and Kleinrock, *Queueing Systems* Vol. 1 (1975), section 3.5.
+* M/M/c waiting-time distribution under FCFS ``P(W <= t) = 1 - C exp(-(c mu - lambda) t)``
+  (Kleinrock 1975, eq. 3.40 and following; Gross and Harris, *Fundamentals of
+  Queueing Theory*, section 2.3).
+* Simulation: Lindley's recursion for one server (Lindley 1952) and the
+  Kiefer–Wolfowitz workload vector for ``c`` servers (Kiefer and Wolfowitz 1955).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from cloudpad import checks
+
+__all__ = [
+    "MMC",
+    "Estimate",
+    "QueueSimulation",
+    "erlang_b",
+    "erlang_c",
+    "mmc",
+    "servers_for",
+    "servers_for_utilization",
+    "simulate_mmc",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+def _servers(value: ArrayLike, name: str = "servers") -> int | np.ndarray:
+    """Validate a server count (int or array of whole numbers >= 1)."""
+    if np.ndim(value) == 0:
+        return checks.whole(
+            name, value.item() if isinstance(value, np.ndarray) else value, minimum=1
+        )
+    arr = np.asarray(value)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{name} must be whole numbers >= 1, got {value!r}")
+    f = arr.astype(float)
+    bad = np.isnan(f) | (f != np.round(f)) | (f < 1)
+    if bad.any():
+        raise ValueError(f"{name} must be whole numbers >= 1, got {f[bad][:5].tolist()}")
+    return arr.astype(np.int64)
+
+
+def _stable(name_values: str, rho: float | np.ndarray) -> None:
+    """Raise if any utilisation is >= 1 (the queue grows without bound)."""
+    r = np.asarray(rho)
+    if np.any(r >= 1):
+        bad = r[r >= 1] if r.ndim else r
+        raise ValueError(
+            f"utilization must be < 1 for a stable queue ({name_values}), "
+            f"got {np.ravel(bad)[:5].tolist() if r.ndim else float(bad)}"
+        )
+
+
+def _out(x: np.ndarray) -> float | np.ndarray:
+    return float(x) if np.ndim(x) == 0 else x
+
+
+# --------------------------------------------------------------------------- Erlang B / C
+def erlang_b(servers: ArrayLike, offered_load: ArrayLike) -> float | np.ndarray:
+    """Erlang B blocking probability of ``servers`` servers offered ``offered_load`` Erlangs.
+
+    Method: the recursion ``B(0) = 1``, ``B(k) = A B(k-1) / (k + A B(k-1))`` run to
+    ``k = servers`` (numerically stable for any number of servers; no factorials).
+    Vectorised over both arguments (broadcast); the Python loop runs over ``k``,
+    not over samples.  Source: Larson and Odoni (1981), section 4.6.
+    """
+    c = _servers(servers)
+    a = checks.non_negative("offered_load", offered_load)
+    c_arr, a_arr = np.broadcast_arrays(np.asarray(c), np.asarray(a, dtype=float))
+    b = np.ones(a_arr.shape)
+    out = np.empty(a_arr.shape)
+    kmax = int(c_arr.max()) if c_arr.size else 0
+    for k in range(1, kmax + 1):
+        b = a_arr * b / (k + a_arr * b)
+        hit = c_arr == k
+        if hit.any():
+            out[hit] = b[hit]
+    return _out(out)
+
+
+def erlang_c(servers: ArrayLike, offered_load: ArrayLike) -> float | np.ndarray:
+    """Erlang C: probability that an arriving request waits in an M/M/c queue.
+
+    ``C(c, A) = c B(c, A) / (c - A (1 - B(c, A)))`` with ``B`` from :func:`erlang_b`,
+    equivalent to the textbook ``(A^c / c!) (c / (c - A)) / (sum_{k<c} A^k/k! +
+    (A^c / c!) (c / (c - A)))``.  ``offered_load = arrival_rate / service_rate`` in
+    Erlangs; requires ``offered_load < servers`` (utilisation < 1), otherwise
+    ``ValueError``.  Sources: Kleinrock (1975), eq. 3.40; Larson and Odoni (1981), 4.6.
+    """
+    c = _servers(servers)
+    a = checks.non_negative("offered_load", offered_load)
+    rho = np.asarray(a) / np.asarray(c)
+    _stable("offered_load / servers", rho)
+    b = np.asarray(erlang_b(c, a))
+    c_arr = np.asarray(c, dtype=float)
+    return _out(c_arr * b / (c_arr - np.asarray(a) * (1.0 - b)))
+
+
+# --------------------------------------------------------------------------- M/M/c model
+def _phi(x: np.ndarray) -> np.ndarray:
+    """``(1 - exp(-x)) / x`` computed stably (1 at x = 0)."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 1e-10
+    safe = np.where(small, 1.0, x)
+    return np.where(small, 1.0 - x / 2.0, -np.expm1(-safe) / safe)
+
+
+@dataclass(frozen=True)
+class MMC:
+    """An M/M/c FCFS queue in steady state (build it with :func:`mmc`).
+
+    ``arrival_rate`` (per second), ``service_rate`` (per second per server) and
+    ``servers``; all derived quantities are in seconds or are probabilities.
+    Arrays are accepted and broadcast.
+    """
+
+    arrival_rate: float | np.ndarray
+    service_rate: float | np.ndarray
+    servers: int | np.ndarray
+
+    @property
+    def offered_load(self) -> float | np.ndarray:
+        """``A = lambda / mu`` in Erlangs (mean number of busy servers)."""
+        return _out(np.asarray(self.arrival_rate) / np.asarray(self.service_rate))
+
+    @property
+    def utilization(self) -> float | np.ndarray:
+        """``rho = lambda / (c mu)``: fraction of time a server is busy."""
+        return _out(np.asarray(self.offered_load) / np.asarray(self.servers))
+
+    @property
+    def p_wait(self) -> float | np.ndarray:
+        """Probability that a request waits at all, ``C(c, A)`` (Erlang C)."""
+        return erlang_c(self.servers, self.offered_load)
+
+    @property
+    def _decay(self) -> np.ndarray:
+        """Rate ``c mu - lambda`` (per second) of the exponential tail of the wait."""
+        return np.asarray(self.servers) * np.asarray(self.service_rate) - np.asarray(
+            self.arrival_rate
+        )
+
+    @property
+    def mean_wait(self) -> float | np.ndarray:
+        """Mean time in queue ``W_q = C / (c mu - lambda)`` in seconds (Kleinrock 1975, 3.43)."""
+        return _out(np.asarray(self.p_wait) / self._decay)
+
+    @property
+    def mean_response(self) -> float | np.ndarray:
+        """Mean time in system ``W = W_q + 1 / mu`` in seconds."""
+        return _out(np.asarray(self.mean_wait) + 1.0 / np.asarray(self.service_rate))
+
+    @property
+    def mean_queue_length(self) -> float | np.ndarray:
+        """Mean number waiting ``L_q = lambda W_q`` (Little's law)."""
+        return _out(np.asarray(self.arrival_rate) * np.asarray(self.mean_wait))
+
+    def service_level(self, t: ArrayLike) -> float | np.ndarray:
+        """Fraction of requests that wait at most ``t`` seconds in the queue.
+
+        ``P(W <= t) = 1 - C exp(-(c mu - lambda) t)`` for ``t >= 0`` (FCFS;
+        Kleinrock 1975, eq. 3.40 ff.).
+        """
+        tt = checks.non_negative("t", t)
+        return _out(1.0 - np.asarray(self.p_wait) * np.exp(-self._decay * np.asarray(tt)))
+
+    def wait_percentile(self, q: ArrayLike) -> float | np.ndarray:
+        """The ``q``-quantile of the time in queue, in seconds (``q`` in [0, 1)).
+
+        Inverts :meth:`service_level`: 0 when ``q <= 1 - C``, otherwise
+        ``ln(C / (1 - q)) / (c mu - lambda)``.
+        """
+        qq = checks.in_range("q", q, 0.0, 1.0)
+        _below_one(qq)
+        c = np.asarray(self.p_wait)
+        ratio = np.maximum(c / (1.0 - np.asarray(qq)), 1.0)
+        return _out(np.log(ratio) / self._decay)
+
+    def response_cdf(self, t: ArrayLike) -> float | np.ndarray:
+        """``P(T <= t)`` for the response time ``T = W + S`` (wait plus own service), seconds.
+
+        Under FCFS a request's service time ``S ~ Exp(mu)`` is independent of its
+        wait ``W``, which is 0 with probability ``1 - C`` and ``Exp(theta)`` with
+        ``theta = c mu - lambda`` otherwise, so
+        ``P(T > t) = (1 - C) e^{-mu t} + C e^{-mu t} (1 + mu t phi((theta - mu) t))``
+        with ``phi(x) = (1 - e^{-x}) / x`` (the hypoexponential tail; Erlang-2 when
+        ``theta = mu``).  Source: Gross and Harris, section 2.3 (M/M/c response time).
+        """
+        tt = np.asarray(checks.non_negative("t", t), dtype=float)
+        mu = np.asarray(self.service_rate, dtype=float)
+        c = np.asarray(self.p_wait)
+        theta = self._decay
+        tail = np.exp(-mu * tt) * (1.0 + c * mu * tt * _phi((theta - mu) * tt))
+        return _out(1.0 - tail)
+
+    def response_percentile(self, q: ArrayLike) -> float | np.ndarray:
+        """The ``q``-quantile of the response time (wait + service), seconds, ``q`` in [0, 1).
+
+        Exact up to floating point: :meth:`response_cdf` is inverted by vectorised
+        bisection (80 halvings) on ``[0, ln(2 / (1 - q)) (1/mu + 1/theta)]``, an
+        interval that contains the quantile because ``P(S > s) + P(W > w) <= 1 - q``
+        at its upper end.
+        """
+        qq = np.asarray(checks.in_range("q", q, 0.0, 1.0), dtype=float)
+        _below_one(qq)
+        mu = np.asarray(self.service_rate, dtype=float)
+        theta = self._decay
+        hi = np.log(2.0 / (1.0 - qq)) * (1.0 / mu + 1.0 / theta)
+        lo = np.zeros(np.broadcast(hi, qq).shape)
+        hi = np.broadcast_to(hi, lo.shape).copy()
+        for _ in range(80):
+            mid = 0.5 * (lo + hi)
+            below = np.asarray(self.response_cdf(mid)) < qq
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+        return _out(0.5 * (lo + hi))
+
+
+def _below_one(q: ArrayLike) -> None:
+    if np.any(np.asarray(q) >= 1.0):
+        raise ValueError(f"q must be within [0, 1) (the 1-quantile is infinite), got {q!r}")
+
+
+def mmc(arrival_rate: ArrayLike, service_rate: ArrayLike, servers: ArrayLike) -> MMC:
+    """The M/M/c queue with Poisson arrivals at ``arrival_rate`` per second, exponential
+    service at ``service_rate`` per second per server, ``servers`` servers, FCFS.
+
+    Raises ``ValueError`` for negative or NaN rates, a non-integer or zero server
+    count, and an unstable queue (``arrival_rate >= servers * service_rate``).
+    """
+    lam = checks.non_negative("arrival_rate", arrival_rate)
+    mu = checks.positive("service_rate", service_rate)
+    c = _servers(servers)
+    _stable(
+        "arrival_rate / (servers * service_rate)",
+        np.asarray(lam) / (np.asarray(c) * np.asarray(mu)),
+    )
+    return MMC(arrival_rate=lam, service_rate=mu, servers=c)
+
+
+# --------------------------------------------------------------------------- sizing
+def servers_for(
+    arrival_rate: ArrayLike,
+    service_rate: ArrayLike,
+    target_wait: ArrayLike,
+    target_fraction: ArrayLike,
+) -> int | np.ndarray:
+    """Fewest servers ``c`` with ``P(W <= target_wait) >= target_fraction`` in an M/M/c queue.
+
+    ``target_wait`` is the allowed time in queue in seconds (0 means "no wait"),
+    ``target_fraction`` in (0, 1) the share of requests that must meet it (e.g.
+    0.99 for "99 % wait less than 20 ms").  Method: run the Erlang B recursion
+    upwards from ``k = 1`` and stop at the first stable ``k`` whose service level
+    ``1 - C(k, A) exp(-(k mu - lambda) t)`` meets the target; the service level
+    rises with ``k``, so the first hit is the minimum.  Vectorised over all
+    arguments.  Returns an int (scalar inputs) or an int array.
+    """
+    lam = checks.non_negative("arrival_rate", arrival_rate)
+    mu = checks.positive("service_rate", service_rate)
+    t = checks.non_negative("target_wait", target_wait)
+    f = checks.in_range("target_fraction", target_fraction, 0.0, 1.0, closed=False)
+    lam_a, mu_a, t_a, f_a = np.broadcast_arrays(
+        *(np.asarray(x, dtype=float) for x in (lam, mu, t, f))
+    )
+    a = lam_a / mu_a
+    result = np.zeros(a.shape, dtype=np.int64)
+    todo = np.ones(a.shape, dtype=bool)
+    b = np.ones(a.shape)
+    k = 0
+    while todo.any():
+        k += 1
+        b = a * b / (k + a * b)
+        stable = a < k
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c_wait = np.where(stable, k * b / (k - a * (1.0 - b)), 1.0)
+            level = np.where(stable, 1.0 - c_wait * np.exp(-(k * mu_a - lam_a) * t_a), 0.0)
+        hit = todo & stable & (level >= f_a)
+        result[hit] = k
+        todo &= ~hit
+    return int(result) if result.ndim == 0 else result
+
+
+def servers_for_utilization(
+    arrival_rate: ArrayLike, service_rate: ArrayLike, target_utilization: ArrayLike
+) -> int | np.ndarray:
+    """Replicas a utilisation-target autoscaler settles on: ``ceil(lambda / (mu u*))``.
+
+    This is the steady state of the Kubernetes Horizontal Pod Autoscaler rule
+    ``desired = ceil(current * currentUtilization / targetUtilization)`` when the
+    measured utilisation is the offered load ``lambda / mu`` spread over the
+    replicas.  ``target_utilization`` in (0, 1].  A tiny tolerance (1e-9) keeps
+    exact multiples from rounding up through floating-point error.
+    """
+    lam = checks.non_negative("arrival_rate", arrival_rate)
+    mu = checks.positive("service_rate", service_rate)
+    u = checks.in_range("target_utilization", target_utilization, 0.0, 1.0)
+    if np.any(np.asarray(u) <= 0):
+        raise ValueError(f"target_utilization must be within (0, 1], got {u!r}")
+    n = np.ceil(np.asarray(lam) / (np.asarray(mu) * np.asarray(u)) - 1e-9).astype(np.int64)
+    n = np.maximum(n, 1)
+    return int(n) if n.ndim == 0 else n
+
+
+# --------------------------------------------------------------------------- simulation
+@dataclass(frozen=True)
+class Estimate:
+    """A simulation estimate with a two-sided confidence interval ``[low, high]``."""
+
+    value: float
+    low: float
+    high: float
+    level: float = 0.95
+
+    @property
+    def half_width(self) -> float:
+        """Half the width of the confidence interval."""
+        return 0.5 * (self.high - self.low)
+
+    def contains(self, x: float) -> bool:
+        """Whether ``x`` lies inside the confidence interval."""
+        return self.low <= x <= self.high
+
+
+def _batch_estimate(per_stream: np.ndarray, pooled: float, level: float) -> Estimate:
+    """Confidence interval from independent streams: Student t on the stream statistics."""
+    r = per_stream.size
+    se = float(np.std(per_stream, ddof=1)) / math.sqrt(r)
+    h = float(stats.t.ppf(0.5 + level / 2.0, r - 1)) * se
+    return Estimate(value=float(pooled), low=float(pooled) - h, high=float(pooled) + h, level=level)
+
+
+@dataclass(frozen=True)
+class QueueSimulation:
+    """Waits and service times of a simulated FCFS queue (from :func:`simulate_mmc`).
+
+    ``waits`` and ``services`` have shape ``(streams, customers_per_stream)``
+    (seconds, warm-up removed).  Streams are independent replications, so each
+    estimate's confidence interval comes from the spread of the per-stream
+    statistics (Student t with ``streams - 1`` degrees of freedom), which is valid
+    although successive waits within a stream are correlated.
+    """
+
+    arrival_rate: float
+    service_rate: float
+    servers: int
+    waits: np.ndarray = field(repr=False)
+    services: np.ndarray = field(repr=False)
+    level: float = 0.95
+
+    @property
+    def customers(self) -> int:
+        """Number of measured customers (all streams, after warm-up)."""
+        return int(self.waits.size)
+
+    def mean_wait(self) -> Estimate:
+        """Mean time in queue, seconds."""
+        return _batch_estimate(self.waits.mean(axis=1), self.waits.mean(), self.level)
+
+    def mean_response(self) -> Estimate:
+        """Mean time in system (wait + service), seconds."""
+        t = self.waits + self.services
+        return _batch_estimate(t.mean(axis=1), t.mean(), self.level)
+
+    def p_wait(self) -> Estimate:
+        """Fraction of requests that waited at all (compare with Erlang C)."""
+        w = self.waits > 0
+        return _batch_estimate(w.mean(axis=1), w.mean(), self.level)
+
+    def service_level(self, t: float) -> Estimate:
+        """Fraction of requests that waited at most ``t`` seconds."""
+        w = self.waits <= float(checks.non_negative("t", t))
+        return _batch_estimate(w.mean(axis=1), w.mean(), self.level)
+
+    def wait_percentile(self, q: float) -> Estimate:
+        """``q``-quantile of the wait (pooled), CI from the per-stream quantiles."""
+        qq = float(checks.in_range("q", q, 0.0, 1.0))
+        return _batch_estimate(
+            np.quantile(self.waits, qq, axis=1), np.quantile(self.waits, qq), self.level
+        )
+
+    def response_percentile(self, q: float) -> Estimate:
+        """``q``-quantile of the response time (pooled), CI from the per-stream quantiles."""
+        qq = float(checks.in_range("q", q, 0.0, 1.0))
+        t = self.waits + self.services
+        return _batch_estimate(np.quantile(t, qq, axis=1), np.quantile(t, qq), self.level)
+
+
+def _waits_one_server(inter: np.ndarray, serv: np.ndarray) -> np.ndarray:
+    """Lindley waits for c = 1, all streams at once (arrays shaped (customers, streams)).
+
+    ``W_1 = 0``, ``W_{n+1} = max(0, W_n + S_n - T_{n+1})`` unrolls to
+    ``W_n = X_n - min_{k <= n} X_k`` with ``X`` the cumulative sum of
+    ``S_{n-1} - T_n`` (``X_1 = 0``): one ``cumsum`` and one running minimum.
+    """
+    x = np.zeros_like(inter)
+    np.cumsum(serv[:-1] - inter[1:], axis=0, out=x[1:])
+    return x - np.minimum(np.minimum.accumulate(x, axis=0), 0.0)
+
+
+def _waits_many_servers(arrivals: np.ndarray, serv: np.ndarray, servers: int) -> np.ndarray:
+    """FCFS waits for c servers via the sorted vector of server-free times.
+
+    Kiefer–Wolfowitz: keep each stream's ``c`` server-free times sorted.  The next
+    customer takes the earliest (column 0), starts at ``max(arrival, free_0)`` and
+    frees that server at ``start + S``; re-sorting is an insertion of one value
+    ``x`` into the sorted remaining times, done without a sort as
+    ``new_0 = min(free_1, x)``, ``new_j = max(free_j, min(free_{j+1}, x))`` with
+    ``free_c = +inf``.  The loop runs over customers; every step is a few
+    NumPy operations on all streams at once.
+    """
+    n, r = arrivals.shape
+    c = servers
+    # One row per server rank, one column per stream: free[0] <= ... <= free[c-1],
+    # then a row of +inf (so the last rank's "next" is infinite).  Times start at 0.
+    free = np.zeros((c + 1, r))
+    free[c] = np.inf
+    m = np.empty((c, r))
+    waits = np.empty_like(arrivals)
+    x = np.empty(r)
+    for k in range(n):
+        a = arrivals[k]
+        np.maximum(a, free[0], out=x)  # start of service
+        np.subtract(x, a, out=waits[k])
+        x += serv[k]  # the server it took is free again at x
+        np.minimum(free[1:], x, out=m)  # m_j = min(free_{j+1}, x)
+        free[0] = m[0]
+        np.maximum(free[1:c], m[1:], out=free[1:c])  # new_j = max(free_j, m_j)
+    return waits
+
+
+def simulate_mmc(
+    arrival_rate: float,
+    service_rate: float,
+    servers: int,
+    customers: int = 1_000_000,
+    *,
+    streams: int | None = None,
+    warmup: int | None = None,
+    seed: int = 0,
+    level: float = 0.95,
+) -> QueueSimulation:
+    """Discrete-event simulation of the M/M/c FCFS queue, ``customers`` measured requests.
+
+    The requests are split over ``streams`` independent replications (default
+    ``customers // 1000`` clipped to [20, 1000]) that start empty; the first
+    ``warmup`` customers of each are discarded (default: a fifth of the stream
+    length, at least 200).  Interarrival and service times are
+    exponential (rates per second); waits come from Lindley's recursion
+    (one server, fully vectorised) or the Kiefer–Wolfowitz server-free-time vector
+    (several servers, vectorised across streams).  Deterministic for a given
+    ``seed``.  Returns a :class:`QueueSimulation` whose estimates carry
+    ``level`` confidence intervals.
+    """
+    lam = float(checks.positive("arrival_rate", arrival_rate))
+    mu = float(checks.positive("service_rate", service_rate))
+    c = _servers(servers)
+    _stable("arrival_rate / (servers * service_rate)", lam / (c * mu))
+    n_total = checks.whole("customers", customers, minimum=2)
+    if streams is None:
+        streams = min(1000, max(20, n_total // 1000))
+    r = checks.whole("streams", streams, minimum=2)
+    lvl = float(checks.in_range("level", level, 0.0, 1.0, closed=False))
+    per = -(-n_total // r)
+    w0 = max(per // 5, 200) if warmup is None else checks.whole("warmup", warmup)
+    n = per + w0
+    rng = np.random.default_rng(checks.whole("seed", seed))
+    inter = rng.standard_exponential((n, r))
+    inter /= lam
+    serv = rng.standard_exponential((n, r))
+    serv /= mu
+    if c == 1:
+        waits = _waits_one_server(inter, serv)
+    else:
+        waits = _waits_many_servers(np.cumsum(inter, axis=0), serv, c)
+    keep = slice(w0, n)
+    return QueueSimulation(
+        arrival_rate=lam,
+        service_rate=mu,
+        servers=c,
+        waits=np.ascontiguousarray(waits[keep].T),
+        services=np.ascontiguousarray(serv[keep].T),
+        level=lvl,
+    )
