@@ -47,13 +47,6 @@ DESCRIPTOR = "datapackage.json"
 #: At most this many problems are listed in one :class:`DataError` message.
 MAX_ERRORS = 10
 
-_PANDAS_DTYPES = {
-    "string": "string",
-    "integer": "int64",
-    "number": "float64",
-    "boolean": "boolean",
-}
-
 
 def data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     """The data folder: ``data_dir`` if given, else ``$CLOUDPAD_DATA_DIR``, else ``<project>/data``.
@@ -114,6 +107,7 @@ def describe(name: str, data_dir: str | os.PathLike[str] | None = None) -> dict[
 def _frictionless_errors(
     descriptor: dict[str, Any], resource: dict[str, Any], folder: Path
 ) -> list[str]:
+    """Validate ``resource`` with frictionless; return one readable message per problem."""
     import frictionless
     from frictionless import FrictionlessException
 
@@ -125,16 +119,42 @@ def _frictionless_errors(
         notes = "; ".join(e.note or e.message for e in exc.reasons) or exc.error.message
         raise DataError(f"{folder / DESCRIPTOR}: bad descriptor: {notes}") from None
     report = res.validate(limit_errors=MAX_ERRORS + 1)
-    messages: list[str] = []
-    for task in report.tasks:
-        for err in task.errors:
-            messages.append(_describe_error(err, file))
-    if not report.tasks and report.errors:
-        messages.extend(f"{file}: {err.message}" for err in report.errors)
-    return messages
+    errors = [err for task in report.tasks for err in task.errors] or list(report.errors)
+    header = [err for err in errors if err.type in _LABEL_ERRORS]
+    if header:
+        # A wrong header shifts every column, so the cell errors after it are noise.
+        return [_header_message(header[0].labels, resource, file)]
+    return [_describe_error(err, file, resource) for err in errors]
 
 
-def _describe_error(err: Any, file: Path) -> str:
+_LABEL_ERRORS = {
+    "missing-label",
+    "extra-label",
+    "incorrect-label",
+    "duplicate-label",
+    "blank-label",
+}
+
+
+def _header_message(labels: Sequence[str], resource: dict[str, Any], file: Path) -> str:
+    expected = [field["name"] for field in resource["schema"]["fields"]]
+    missing = [name for name in expected if name not in labels]
+    extra = [label for label in labels if label not in expected]
+    parts = []
+    if missing:
+        parts.append(f"missing column(s) {', '.join(map(repr, missing))}")
+    if extra:
+        parts.append(f"unexpected column(s) {', '.join(map(repr, extra))}")
+    if not parts:
+        parts.append("columns in the wrong order or repeated")
+    column = missing[0] if missing else (extra[0] if extra else expected[0])
+    return (
+        f"{file}, row 1, column {column!r}: {'; '.join(parts)}; rule: the header must be "
+        f"{', '.join(expected)}; found: {', '.join(labels) or '(empty header)'}"
+    )
+
+
+def _describe_error(err: Any, file: Path, resource: dict[str, Any]) -> str:
     code = err.type
     row = getattr(err, "row_number", None)
     column = getattr(err, "field_name", None)
@@ -143,90 +163,162 @@ def _describe_error(err: Any, file: Path) -> str:
         where += f", row {row}"
     if column:
         where += f", column {column!r}"
-    if code == "missing-label":
-        return f"{where}: missing column {column!r} (header found: {', '.join(err.labels)})"
-    if code == "extra-label":
-        return f"{where}: extra column {err.label!r} that the schema does not declare"
-    if code in ("incorrect-label", "duplicate-label", "blank-label"):
-        return f"{where}: header {err.label!r} found where the schema expects column {column!r}"
     if code == "type-error":
-        return f"{where}: wrong type: expected {err.note}, found {err.cell!r}"
+        kind = _field(resource, column).get("type", "?")
+        return f"{where}: wrong type: rule: must be of type {kind}; found {err.cell!r}"
     if code == "constraint-error":
-        return f"{where}: rule failed: {err.note}; found {err.cell!r}"
+        return f"{where}: out of range or not allowed: rule: {err.note}; found {err.cell!r}"
     if code == "missing-cell":
-        return f"{where}: required value is missing (row too short)"
+        return f"{where}: missing value: the row has fewer cells than the header"
     if code == "extra-cell":
-        return f"{where}: extra value {err.cell!r} beyond the declared columns"
-    if code in ("primary-key", "unique-error"):
-        return f"{where}: duplicate key: {err.note}; found {err.cells!r}"
+        return f"{where}: extra value {err.cell!r}: the row has more cells than the header"
+    if code == "primary-key":
+        key = resource["schema"].get("primaryKey", [])
+        key = [key] if isinstance(key, str) else key
+        values = dict(zip(_names(resource), err.cells, strict=False))
+        found = ", ".join(f"{k}={values.get(k)!r}" for k in key)
+        cols = ", ".join(map(repr, key))
+        return f"{where}, column(s) {cols}: duplicate key: {err.note}; found {found}"
+    if code == "unique-error":
+        return f"{where}: duplicate value: rule: unique; {err.note}; found {err.cell!r}"
     if code == "blank-row":
-        return f"{where}: blank row"
-    if code in ("source-error", "scheme-error", "format-error", "encoding-error"):
+        return f"{where}: blank row: rule: every row holds a record"
+    if code in ("source-error", "scheme-error", "format-error", "encoding-error", "io-error"):
         note = err.note or err.message
-        if "empty" in note:
-            return f"{where}: empty file: {note}"
-        return f"{where}: cannot read the file: {note}"
+        label = "empty file" if "empty" in note else "cannot read the file"
+        return f"{where}, row 1: {label}: {note}"
     return f"{where}: {code}: {err.message}"
+
+
+def _names(resource: Mapping[str, Any]) -> list[str]:
+    return [field["name"] for field in resource["schema"]["fields"]]
+
+
+def _field(resource: Mapping[str, Any], name: str | None) -> dict[str, Any]:
+    for field in resource["schema"]["fields"]:
+        if field["name"] == name:
+            return field
+    return {}
 
 
 def load(name: str, data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """Load resource ``name`` from the data folder, validated against its table schema.
 
-    Method: the resource's entry in ``datapackage.json`` is validated and the file
-    checked by ``frictionless`` (types, required, minimum/maximum, enum, pattern,
-    unique, primary key, header against the schema's fields); only then is the
-    file read with pandas using the schema's types (``string``, ``int64`` or
-    nullable ``Int64`` for optional integers, ``float64``, ``datetime64`` for
-    dates).  Raises :class:`DataError` (file, row as in the file, column, rule,
-    value) on any problem, listing up to :data:`MAX_ERRORS` of them.
+    Method: the descriptor is checked by ``frictionless`` (Data Package v2 profile),
+    then the file is validated by ``frictionless`` (header against the schema's
+    fields, types, required, minimum/maximum, enum, pattern, unique, primary key,
+    blank rows).  Rules frictionless cannot express are checked afterwards by hand:
+    a file with a header but no rows, and the cross-column field properties
+    ``x-emptyIf`` / ``x-requiredUnless`` (``{"field": ..., "equals": ...}``).  Only
+    then is the file read with pandas using the schema's types (``string``,
+    ``int64`` or nullable ``Int64`` for optional integers, ``float64``,
+    ``boolean``, ``datetime64`` for dates).  Text is never turned into a missing
+    value except the empty string (so Namibia's country code ``NA`` stays text).
+
+    Raises :class:`DataError` naming the file, the row as in the file (header =
+    row 1), the column, the rule and the value found, listing up to
+    :data:`MAX_ERRORS` problems; no partly valid data is ever returned.
     """
     folder = globals()["data_dir"](data_dir)
+    descriptor = _read_descriptor(folder)
     resource = _resource(name, folder)
-    rel = resource.get("path")
-    if not isinstance(rel, str) or Path(rel).is_absolute() or ".." in Path(rel).parts:
-        raise DataError(
-            f"{folder / DESCRIPTOR}: bad descriptor for {name!r}: 'path' must be a relative path "
-            f"inside the data folder, got {rel!r}"
-        )
-    file = folder / rel
+    _check_resource_entry(resource, folder)
+    file = folder / resource["path"]
     if not file.is_file():
         raise DataError(f"{file}: missing file: resource {name!r} declares it, it does not exist")
     if file.stat().st_size == 0:
         raise DataError(f"{file}, row 1: empty file: no header and no data rows")
+    _raise_if(_frictionless_errors(descriptor, resource, folder), file, name)
+    frame = _read_frame(resource, file)
+    if frame.empty:
+        raise DataError(f"{file}, row 2: empty file: the header is there but no data rows")
+    _raise_if(_cross_field_errors(frame, resource, file), file, name)
+    return frame
 
-    problems = _frictionless_errors(_read_descriptor(folder), resource, folder)
-    if problems:
-        shown = problems[:MAX_ERRORS]
-        more = len(problems) - len(shown)
-        tail = f"\n  ... and {more} more problem(s)" if more > 0 else ""
-        raise DataError(
-            f"{file}: {len(shown)}{'+' if more else ''} problem(s) in resource {name!r}:\n  "
-            + "\n  ".join(shown)
-            + tail
-        )
-    return _read_frame(resource, file)
+
+def _check_resource_entry(resource: Mapping[str, Any], folder: Path) -> None:
+    where = f"{folder / DESCRIPTOR}: bad descriptor for {resource['name']!r}"
+    rel = resource.get("path")
+    if not isinstance(rel, str) or Path(rel).is_absolute() or ".." in Path(rel).parts:
+        raise DataError(f"{where}: 'path' must be a relative path in the data folder, got {rel!r}")
+    schema = resource.get("schema")
+    if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
+        raise DataError(f"{where}: it needs a table 'schema' with a 'fields' list")
+    for i, field in enumerate(schema["fields"]):
+        if not isinstance(field, dict) or not isinstance(field.get("name"), str):
+            raise DataError(f"{where}: schema field {i} has no 'name'")
+
+
+def _raise_if(problems: list[str], file: Path, name: str) -> None:
+    if not problems:
+        return
+    shown = problems[:MAX_ERRORS]
+    more = len(problems) - len(shown)
+    tail = f"\n  ... and {more} more problem(s) not shown" if more > 0 else ""
+    count = f"{len(problems)}" if more == 0 else f"more than {MAX_ERRORS}"
+    raise DataError(
+        f"{file}: {count} problem(s) in resource {name!r}:\n  " + "\n  ".join(shown) + tail
+    )
+
+
+def _cross_field_errors(frame: pd.DataFrame, resource: dict[str, Any], file: Path) -> list[str]:
+    """Hand-written rules frictionless cannot express: ``x-emptyIf`` and ``x-requiredUnless``."""
+    problems: list[str] = []
+    for field in resource["schema"]["fields"]:
+        column = field["name"]
+        for key, must_be_empty in (("x-emptyIf", True), ("x-requiredUnless", False)):
+            rule = field.get(key)
+            if not rule:
+                continue
+            other, value = rule["field"], rule["equals"]
+            matches = (frame[other] == value).fillna(False).to_numpy(dtype=bool)
+            empty = frame[column].isna().to_numpy()
+            bad = matches & ~empty if must_be_empty else ~matches & empty
+            verb = "must be empty when" if must_be_empty else "is required unless"
+            for i in bad.nonzero()[0]:
+                found = frame[column].iloc[i]
+                problems.append(
+                    f"{file}, row {i + 2}, column {column!r}: rule: {column} {verb} "
+                    f"{other} = {value!r}; found {column} = "
+                    f"{'(empty)' if pd.isna(found) else repr(found)} with "
+                    f"{other} = {frame[other].iloc[i]!r}"
+                )
+    return problems
+
+
+_TRUE = {"true", "True", "TRUE", "1"}
 
 
 def _read_frame(resource: dict[str, Any], file: Path) -> pd.DataFrame:
     fields = resource["schema"]["fields"]
     dtypes: dict[str, str] = {}
     dates: list[str] = []
+    booleans: list[str] = []
     for field in fields:
         kind = field.get("type", "string")
         required = field.get("constraints", {}).get("required", False)
-        if kind == "integer" and not required:
-            dtypes[field["name"]] = "Int64"
+        if kind == "integer":
+            dtypes[field["name"]] = "int64" if required else "Int64"
+        elif kind == "number":
+            dtypes[field["name"]] = "float64"
+        elif kind == "boolean":
+            dtypes[field["name"]] = "string"
+            booleans.append(field["name"])
         elif kind in ("date", "datetime"):
             dtypes[field["name"]] = "string"
             dates.append(field["name"])
         else:
-            dtypes[field["name"]] = _PANDAS_DTYPES.get(kind, "string")
+            dtypes[field["name"]] = "string"
     with open(file, encoding=resource.get("encoding", "utf-8"), newline="") as handle:
         frame = pd.read_csv(handle, dtype=dtypes, keep_default_na=False, na_values=[""])
     for column in dates:
         frame[column] = pd.to_datetime(frame[column], format="ISO8601")
-    if frame.empty:
-        raise DataError(f"{file}, row 2: empty file: a header but no data rows")
+    for column in booleans:
+        frame[column] = (
+            frame[column]
+            .map(lambda v: pd.NA if pd.isna(v) else v in _TRUE, na_action=None)
+            .astype("boolean")
+        )
     return frame
 
 
@@ -276,40 +368,104 @@ def _retrieved(res: Mapping[str, Any], folder: Path) -> dt.date:
 def sources_markdown(
     usage: Mapping[str, Sequence[str]] | None = None,
     data_dir: str | os.PathLike[str] | None = None,
+    today: dt.date | None = None,
 ) -> str:
-    """MyST markdown of the book's "Data sources" page, generated from the descriptor."""
+    """MyST markdown of the book's "Data sources" page, generated from ``datapackage.json``.
+
+    One ``##`` section per resource (title, file, description, sources with links,
+    license, date retrieved, freshness, a table of its columns with type,
+    description/unit and constraints, and "Used by:" followed by ``usage[name]``,
+    ready-made markdown links supplied by the caller).  Headings go ``#`` then
+    ``##`` only and each section carries a unique ``(data-<name>)=`` label, so
+    Sphinx builds it with warnings as errors.  ``today`` (default: local date)
+    decides which resources are flagged stale.
+    """
     folder = globals()["data_dir"](data_dir)
     usage = usage or {}
+    today = today or dt.date.today()
     descriptor = _read_descriptor(folder)
-    lines = ["# Data sources", ""]
-    lines.append(
-        "Every number an article starts from is read from the `data/` folder. This page is "
-        "generated from `data/datapackage.json`; each file below is validated against its schema "
-        "every time an article loads it."
-    )
-    lines.append("")
+    stale = {s.name: s for s in stale_resources(today, folder)}
+    out = [
+        "# Data sources",
+        "",
+        "Every number an article starts from is read from the project's `data/` folder. This page "
+        "is generated from `data/datapackage.json`, a "
+        "[Frictionless Data Package](https://datapackage.org/standard/data-package/), and every "
+        "file below is validated against its schema each time an article loads it with "
+        "`cloudpad.data.load(name)`. Figures marked as assumptions or authored example data are "
+        "not measurements.",
+        "",
+    ]
     for res in descriptor["resources"]:
-        lines.append(f"## {res.get('title', res['name'])}")
-        lines.append("")
-        lines.append(f"File `data/{res.get('path')}`, resource name `{res['name']}`.")
-        lines.append("")
-        lines.append(str(res.get("description", "")))
-        lines.append("")
-        srcs = res.get("sources", [])
-        lines.append("**Sources:** " + "; ".join(_link(s) for s in srcs))
-        lines.append("")
-        lics = res.get("licenses", [])
-        lines.append("**License:** " + "; ".join(_link(lic) for lic in lics))
-        lines.append("")
-        lines.append(f"**Retrieved:** {res.get('retrieved', 'unknown')}")
-        lines.append("")
-        used = list(usage.get(res["name"], []))
-        lines.append("**Used by:** " + (", ".join(used) if used else "not used by any article yet"))
-        lines.append("")
-    return "\n".join(lines)
+        name = res["name"]
+        out += [f"(data-{name.replace('_', '-')})=", f"## {_md(res.get('title', name))}", ""]
+        out += [f"**File:** `data/{res.get('path')}` (resource `{name}`)", ""]
+        out += [_md(str(res.get("description", ""))), ""]
+        sources = [_link(src) for src in res.get("sources", [])] or ["not stated"]
+        out += ["**Sources:**", ""] + [f"- {src}" for src in sources] + [""]
+        licenses = [_link(lic) for lic in res.get("licenses", [])] or ["not stated"]
+        out += [f"**License:** {'; '.join(licenses)}", ""]
+        out += [f"**Retrieved:** {res.get('retrieved', 'not stated')}", ""]
+        out += [f"**Freshness:** {_freshness(res, stale.get(name))}", ""]
+        out += [*_columns_table(res), ""]
+        used = [str(link) for link in usage.get(name, [])]
+        out += [f"**Used by:** {', '.join(used) if used else 'not used by any article yet'}", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _freshness(res: Mapping[str, Any], stale: StaleResource | None) -> str:
+    life = res.get("valid_for_days")
+    if life is None:
+        return "no expiry declared (historical or authored data)"
+    if stale is not None:
+        return (
+            f"**STALE**: declared current for {life} days after retrieval; now "
+            f"{stale.age_days} days old. Refresh this file."
+        )
+    return f"current (declared valid for {life} days after retrieval)"
+
+
+def _columns_table(res: Mapping[str, Any]) -> list[str]:
+    key = res.get("schema", {}).get("primaryKey", [])
+    key = [key] if isinstance(key, str) else list(key)
+    rows = [
+        "| column | type | meaning and unit | constraints |",
+        "| --- | --- | --- | --- |",
+    ]
+    for field in res.get("schema", {}).get("fields", []):
+        rules = []
+        cons = field.get("constraints", {})
+        if field["name"] in key:
+            rules.append("primary key" if len(key) == 1 else f"part of key ({', '.join(key)})")
+        if cons.get("required"):
+            rules.append("required")
+        for word, sign in (("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤")):
+            if word in cons:
+                rules.append(f"{sign} {cons[word]}")
+        if "enum" in cons:
+            rules.append("one of " + ", ".join(f"`{v}`" for v in cons["enum"]))
+        if "pattern" in cons:
+            rules.append(f"matches `{cons['pattern']}`")
+        if cons.get("unique"):
+            rules.append("unique")
+        for prop, text in (("x-emptyIf", "empty when"), ("x-requiredUnless", "required unless")):
+            if prop in field:
+                rules.append(f"{text} {field[prop]['field']} = `{field[prop]['equals']}`")
+        rows.append(
+            f"| `{field['name']}` | {field.get('type', 'string')} | "
+            f"{_md(field.get('description', ''))} | {'; '.join(rules) or '—'} |"
+        )
+    return rows
+
+
+def _md(text: str) -> str:
+    """Escape the characters that would break a markdown table cell or start MyST markup."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _link(entry: Mapping[str, Any]) -> str:
-    title = entry.get("title") or entry.get("name") or ""
+    title = _md(str(entry.get("title") or entry.get("name") or ""))
     url = entry.get("path")
-    return f"[{title}]({url})" if url else str(title)
+    if url and str(url).startswith(("http://", "https://")):
+        return f"[{title}]({url})"
+    return title
