@@ -79,6 +79,7 @@ def _execute(
         TextColumn("{task.fields[hits]} from cache, {task.fields[failed]} failed"),
         TimeElapsedColumn(),
     )
+    plan = runner.prepare(project, notebooks, pairs)  # refuse bad input before any bar
     counts = {"hits": 0, "failed": 0}
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("run", total=None, hits=0, failed=0)
@@ -90,9 +91,7 @@ def _execute(
                 counts["failed"] += 1
             bar.update(task, completed=done, total=total, **counts)
 
-        result = runner.run(
-            project, notebooks, pairs, jobs=args.jobs, force=args.force, progress=progress
-        )
+        result = runner.run(project, jobs=args.jobs, force=args.force, progress=progress, plan=plan)
         bar.update(task, completed=len(result.outcomes), total=len(result.outcomes), **counts)
     console.print(
         f"{len(result.outcomes)} notebooks: {len(result.executed)} executed, "

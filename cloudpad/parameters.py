@@ -95,12 +95,12 @@ def coerce(notebook: Path, param: Parameter, text: str) -> Any:
     except (ValueError, SyntaxError):
         raise ParameterError(
             f"{notebook}: parameter {param.name!r}: {text!r} is not a Python literal; "
-            f"expected a {_type_name(default)} like the default {default!r}"
+            f"expected a value of type {_type_name(default)} like the default {default!r}"
         ) from None
     if _same_kind(default, value):
         return float(value) if isinstance(default, float) else value
     raise ParameterError(
-        f"{notebook}: parameter {param.name!r} must be a {_type_name(default)} "
+        f"{notebook}: parameter {param.name!r} must be of type {_type_name(default)} "
         f"(default {default!r}), got {_type_name(value)} {value!r}"
     )
 

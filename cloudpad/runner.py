@@ -294,12 +294,44 @@ def _select(project: Project, notebooks: Sequence[Path] | None) -> list[Path]:
     chosen = []
     for path in notebooks:
         full = (path if path.is_absolute() else Path.cwd() / path).resolve()
+        if not path.is_absolute() and not full.exists() and (project.root / path).exists():
+            full = (project.root / path).resolve()  # relative to the book, e.g. with --root
         try:
             project.relative(full)
         except ValueError:
             raise NotebookError(f"{path}: not inside the book project {project.root}") from None
         chosen.append(full)
     return chosen
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A notebook checked and ready to run: its path, typed overrides and cell timeout."""
+
+    notebook: Path
+    parameters: dict[str, Any]
+    timeout_s: int
+
+
+def prepare(
+    project: Project,
+    notebooks: Sequence[Path] | None = None,
+    overrides: Iterable[tuple[str, str]] = (),
+) -> list[Planned]:
+    """Check the notebooks and ``-p`` overrides; nothing is executed.
+
+    Raises :class:`~cloudpad.exceptions.NotebookError`,
+    :class:`~cloudpad.exceptions.ParameterError` or
+    :class:`~cloudpad.exceptions.ConfigError` naming the notebook and what is wrong.
+    """
+    pairs = list(overrides)
+    default_timeout = project.timeout_s()
+    plan = []
+    for nb_path in _select(project, notebooks):
+        check_notebook(nb_path)
+        params = parse_overrides(nb_path, pairs)
+        plan.append(Planned(nb_path, params, notebook_timeout(nb_path, default_timeout)))
+    return plan
 
 
 def run(
@@ -310,31 +342,26 @@ def run(
     jobs: int | None = None,
     force: bool = False,
     progress: Callable[[Outcome, int, int], None] | None = None,
+    plan: list[Planned] | None = None,
 ) -> RunResult:
     """Execute ``notebooks`` (default: every notebook in ``_toc.yml``) through the cache.
 
     ``overrides`` are ``(name, text)`` pairs from ``-p``; each is parsed and
     checked against every chosen notebook's parameters cell before anything
-    runs.  ``jobs`` worker processes execute in parallel (default: the machine's
+    runs (:func:`prepare`; pass its result as ``plan`` to skip doing it again).
+    ``jobs`` worker processes execute in parallel (default: the machine's
     cores).  ``force`` ignores the cache.  ``progress`` is called after each
     notebook with its outcome, the number done and the total.
     """
     started = time.perf_counter()
-    chosen = _select(project, notebooks)
-    pairs = list(overrides)
-    default_timeout = project.timeout_s()
-    plan = []
-    for nb_path in chosen:  # every check happens before any kernel starts
-        check_notebook(nb_path)
-        params = parse_overrides(nb_path, pairs)
-        timeout = notebook_timeout(nb_path, default_timeout)
-        plan.append((nb_path, params, timeout))
-
+    if plan is None:
+        plan = prepare(project, notebooks, overrides)
     jobs = max(1, jobs or os.cpu_count() or 1)
     outcomes: dict[Path, Outcome] = {}
     pending: list[tuple[Path, dict[str, Any], int, dict[str, Any], str]] = []
     total = len(plan)
-    for nb_path, params, timeout in plan:
+    for item in plan:
+        nb_path, params, timeout = item.notebook, item.parameters, item.timeout_s
         rel = project.relative(nb_path)
         output = project.executed_dir / rel
         inputs = cache.static_inputs(project, nb_path, params, KERNEL)
@@ -384,7 +411,7 @@ def run(
                 if progress:
                     progress(outcome, len(outcomes), total)
 
-    result = RunResult([outcomes[p] for p, _, _ in plan], time.perf_counter() - started)
+    result = RunResult([outcomes[p.notebook] for p in plan], time.perf_counter() - started)
     _save_run(project, result)
     return result
 
