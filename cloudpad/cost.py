@@ -106,7 +106,8 @@ def transfer_cost(gb: ArrayLike, tiers: list[tuple[float, float]]) -> float | np
         raise ValueError("tiers must list at least one (up_to_gb, usd_per_gb) pair, got []")
     bounds = np.array([float(t[0]) for t in tiers])
     prices = np.array([float(t[1]) for t in tiers])
-    checks.positive("tier bound up_to_gb", bounds)
+    if np.isnan(bounds).any() or np.any(bounds <= 0):
+        raise ValueError(f"tier bound up_to_gb must be > 0, got {bounds.tolist()}")
     checks.non_negative("tier price usd_per_gb", prices)
     if np.any(np.diff(bounds) <= 0) or not np.isinf(bounds[-1]):
         raise ValueError(
