@@ -459,8 +459,8 @@ def _columns_table(res: Mapping[str, Any]) -> list[str]:
 
 
 def _md(text: str) -> str:
-    """Escape the characters that would break a markdown table cell or start MyST markup."""
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Escape table pipes and dollar signs (the book enables MyST dollarmath); fold newlines."""
+    return text.replace("|", "\\|").replace("$", "\\$").replace("\n", " ")
 
 
 def _link(entry: Mapping[str, Any]) -> str:
