@@ -32,7 +32,7 @@ __all__ = [
     "DESCRIPTOR",
     "DataError",
     "StaleResource",
-    "data_dir",
+    "data_folder",
     "describe",
     "load",
     "resource_names",
@@ -46,9 +46,11 @@ DATA_ENV = "CLOUDPAD_DATA_DIR"
 DESCRIPTOR = "datapackage.json"
 #: At most this many problems are listed in one :class:`DataError` message.
 MAX_ERRORS = 10
+#: frictionless stops counting problems after this many.
+_COUNT_LIMIT = 1000
 
 
-def data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+def data_folder(data_dir: str | os.PathLike[str] | None = None) -> Path:
     """The data folder: ``data_dir`` if given, else ``$CLOUDPAD_DATA_DIR``, else ``<project>/data``.
 
     The project root is the folder holding the ``cloudpad`` package.
@@ -83,7 +85,7 @@ def _read_descriptor(folder: Path) -> dict[str, Any]:
 
 def resource_names(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
     """Names of the resources declared in ``datapackage.json``, in descriptor order."""
-    folder = globals()["data_dir"](data_dir)
+    folder = data_folder(data_dir)
     return [res["name"] for res in _read_descriptor(folder)["resources"]]
 
 
@@ -100,7 +102,7 @@ def _resource(name: str, folder: Path) -> dict[str, Any]:
 
 def describe(name: str, data_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The descriptor entry (metadata and schema) of resource ``name``, as a plain dict."""
-    folder = globals()["data_dir"](data_dir)
+    folder = data_folder(data_dir)
     return json.loads(json.dumps(_resource(name, folder)))
 
 
@@ -118,7 +120,7 @@ def _frictionless_errors(
     except FrictionlessException as exc:
         notes = "; ".join(e.note or e.message for e in exc.reasons) or exc.error.message
         raise DataError(f"{folder / DESCRIPTOR}: bad descriptor: {notes}") from None
-    report = res.validate(limit_errors=MAX_ERRORS + 1)
+    report = res.validate(limit_errors=_COUNT_LIMIT)
     errors = [err for task in report.tasks for err in task.errors] or list(report.errors)
     header = [err for err in errors if err.type in _LABEL_ERRORS]
     if header:
@@ -219,7 +221,7 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None) -> pd.DataFr
     row 1), the column, the rule and the value found, listing up to
     :data:`MAX_ERRORS` problems; no partly valid data is ever returned.
     """
-    folder = globals()["data_dir"](data_dir)
+    folder = data_folder(data_dir)
     descriptor = _read_descriptor(folder)
     resource = _resource(name, folder)
     _check_resource_entry(resource, folder)
@@ -254,8 +256,8 @@ def _raise_if(problems: list[str], file: Path, name: str) -> None:
         return
     shown = problems[:MAX_ERRORS]
     more = len(problems) - len(shown)
+    count = f"at least {len(problems)}" if len(problems) >= _COUNT_LIMIT else str(len(problems))
     tail = f"\n  ... and {more} more problem(s) not shown" if more > 0 else ""
-    count = f"{len(problems)}" if more == 0 else f"more than {MAX_ERRORS}"
     raise DataError(
         f"{file}: {count} problem(s) in resource {name!r}:\n  " + "\n  ".join(shown) + tail
     )
@@ -340,7 +342,7 @@ def stale_resources(
     Resources without ``valid_for_days`` never go stale.  ``today`` defaults to
     the local date.
     """
-    folder = globals()["data_dir"](data_dir)
+    folder = data_folder(data_dir)
     today = today or dt.date.today()
     stale: list[StaleResource] = []
     for res in _read_descriptor(folder)["resources"]:
@@ -380,7 +382,7 @@ def sources_markdown(
     Sphinx builds it with warnings as errors.  ``today`` (default: local date)
     decides which resources are flagged stale.
     """
-    folder = globals()["data_dir"](data_dir)
+    folder = data_folder(data_dir)
     usage = usage or {}
     today = today or dt.date.today()
     descriptor = _read_descriptor(folder)

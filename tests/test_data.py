@@ -392,17 +392,17 @@ def test_many_errors_are_listed_and_capped(copy: Path) -> None:
         row[2] = "-1"
     write_rows(path, table)
     message = error_of("azure_rtt_p95_ms", copy)
-    assert "more than 10 problem(s)" in message
+    assert "15 problem(s) in resource 'azure_rtt_p95_ms'" in message
     for file_row in range(2, 12):
         assert f"row {file_row}, column 'rtt_p95_ms'" in message
     assert "row 12," not in message
-    assert "more problem(s) not shown" in message
+    assert "... and 5 more problem(s) not shown" in message
 
 
 def test_data_dir_from_environment(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     set_cell(copy / "latency_numbers_ns.csv", 2, "latency_ns", "-5")
     monkeypatch.setenv(data.DATA_ENV, str(copy))
-    assert data.data_dir() == copy
+    assert data.data_folder() == copy
     with pytest.raises(data.DataError, match=re.escape(str(copy / "latency_numbers_ns.csv"))):
         data.load("latency_numbers")
     monkeypatch.delenv(data.DATA_ENV)
