@@ -432,20 +432,20 @@ def _waits_many_servers(arrivals: np.ndarray, serv: np.ndarray, servers: int) ->
     c = servers
     # One row per server rank, one column per stream: free[0] <= ... <= free[c-1],
     # then a row of +inf (so the last rank's "next" is infinite).  Times start at 0.
-    free = np.zeros((c + 1, r))
-    free[c] = np.inf
-    m = np.empty((c, r))
-    waits = np.empty_like(arrivals)
+    # Two buffers swap roles each step, so a step is four NumPy calls.
+    cur = np.zeros((c + 1, r))
+    nxt = np.empty((c + 1, r))
+    cur[c] = nxt[c] = np.inf
+    starts = np.empty_like(arrivals)
     x = np.empty(r)
     for k in range(n):
-        a = arrivals[k]
-        np.maximum(a, free[0], out=x)  # start of service
-        np.subtract(x, a, out=waits[k])
-        x += serv[k]  # the server it took is free again at x
-        np.minimum(free[1:], x, out=m)  # m_j = min(free_{j+1}, x)
-        free[0] = m[0]
-        np.maximum(free[1:c], m[1:], out=free[1:c])  # new_j = max(free_j, m_j)
-    return waits
+        np.maximum(arrivals[k], cur[0], out=starts[k])  # takes the earliest-free server
+        np.add(starts[k], serv[k], out=x)  # which is free again at x
+        np.minimum(cur[1:], x, out=nxt[:c])  # nxt_j = min(free_{j+1}, x); nxt_0 final
+        np.maximum(cur[1:c], nxt[1:c], out=nxt[1:c])  # nxt_j = max(free_j, ...), j >= 1
+        cur, nxt = nxt, cur
+    starts -= arrivals
+    return starts
 
 
 def simulate_mmc(
@@ -461,10 +461,12 @@ def simulate_mmc(
 ) -> QueueSimulation:
     """Discrete-event simulation of the M/M/c FCFS queue, ``customers`` measured requests.
 
-    The requests are split over ``streams`` independent replications (default
-    ``customers // 1000`` clipped to [20, 1000]) that start empty; the first
-    ``warmup`` customers of each are discarded (default: a fifth of the stream
-    length, at least 200).  Interarrival and service times are
+    The requests are split over ``streams`` independent replications that start
+    empty; the first ``warmup`` customers of each are discarded.  Default warm-up:
+    five relaxation times, ``5 lambda / (c mu (1 - sqrt(rho))^2)`` customers (at
+    least 200), the M/M/1 relaxation time of Morse (1955) scaled to ``c``
+    servers as in heavy-traffic theory; default ``streams``: enough that each
+    stream measures at least four warm-ups, clipped to [20, 1000].  Interarrival and service times are
     exponential (rates per second); waits come from Lindley's recursion
     (one server, fully vectorised) or the Kiefer–Wolfowitz server-free-time vector
     (several servers, vectorised across streams).  Deterministic for a given
@@ -476,12 +478,15 @@ def simulate_mmc(
     c = _servers(servers)
     _stable("arrival_rate / (servers * service_rate)", lam / (c * mu))
     n_total = checks.whole("customers", customers, minimum=2)
+    rho = lam / (c * mu)
+    relax = 1.0 / (c * mu * (1.0 - math.sqrt(rho)) ** 2)  # seconds
+    w0 = max(200, math.ceil(5.0 * lam * relax)) if warmup is None else warmup
+    w0 = checks.whole("warmup", w0)
     if streams is None:
-        streams = min(1000, max(20, n_total // 1000))
+        streams = min(1000, max(20, n_total // (4 * max(w0, 1))))
     r = checks.whole("streams", streams, minimum=2)
     lvl = float(checks.in_range("level", level, 0.0, 1.0, closed=False))
     per = -(-n_total // r)
-    w0 = max(per // 5, 200) if warmup is None else checks.whole("warmup", warmup)
     n = per + w0
     rng = np.random.default_rng(checks.whole("seed", seed))
     inter = rng.standard_exponential((n, r))
