@@ -1,0 +1,394 @@
+"""Where to put the regions of a global service: user-weighted latency and region placement.
+
+The model (documented here once, used by the article "Where should the regions be?"):
+
+1. **Latency from a user to a region.**  Nobody publishes round-trip times from
+   every city to every cloud region, so the user's round trip is modelled as
+   the speed-of-light floor through fibre along the great circle
+   (:func:`cloudpad.geography.fiber_rtt_ms`) times a *path-stretch factor*,
+   plus an optional fixed access time::
+
+       rtt[u, r] = access_ms + stretch · fiber_rtt_ms(great_circle_km(u, r))
+
+   The stretch factor is estimated from a measured matrix of round trips
+   between regions (:func:`estimate_stretch`: a quantile of measured / floor
+   over pairs at least ``min_distance_km`` apart), so the model inherits how
+   far real backbone paths run above the floor.  Measured user-to-region
+   times, where someone has them, can be passed in directly instead: every
+   placement function below takes any latency matrix.
+2. **Serving.**  Each user point is served by the region of the chosen set
+   with the lowest round trip to it (anycast or latency-based DNS routing at
+   its best; no capacity limits, no failover).
+3. **Objective.**  Users are weighted (by population); the objective is the
+   weighted mean or a weighted percentile (:func:`weighted_percentile`) of the
+   served round trip.
+4. **Placement.**  The *k*-median / facility-location problem is NP-hard in
+   general, so :func:`greedy_placement` adds, one at a time, the region that
+   most improves the objective (the standard greedy heuristic for facility
+   location, e.g. Qiu, Padmanabhan and Voelker, "On the placement of Web
+   server replicas", IEEE INFOCOM 2001), and :func:`exhaustive_placement`
+   checks every set of *k* regions, vectorised over blocks of combinations,
+   for small *k*.  Ties in the objective are broken by the weighted mean and
+   then by the lowest region index, so results are deterministic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from cloudpad import checks, cost
+from cloudpad.geography import (
+    FIBER_GROUP_INDEX,
+    distance_matrix_km,
+    fiber_rtt_ms,
+    stretch,
+)
+
+__all__ = [
+    "OBJECTIVES",
+    "Placement",
+    "estimate_stretch",
+    "evaluate",
+    "exhaustive_placement",
+    "footprint_monthly_usd",
+    "greedy_placement",
+    "served_latency_ms",
+    "user_rtt_matrix_ms",
+    "weighted_percentile",
+]
+
+#: Objectives a placement can minimise: the weighted mean or a weighted percentile.
+OBJECTIVES: tuple[str, ...] = ("mean", "p50", "p75", "p90", "p95", "p99")
+
+#: Relative tolerance when comparing cumulative weights with a percentile's share,
+#: so that float rounding of the weight sums never moves a percentile by one point.
+_REL_TOL = 1e-12
+
+
+def weighted_percentile(
+    values: ArrayLike, weights: ArrayLike, q: ArrayLike, axis: int = -1
+) -> float | np.ndarray:
+    """Weighted percentile ``q`` (0-100) of ``values`` along ``axis``, with ``weights``.
+
+    Method: the inverse of the weighted empirical distribution function.  Sort
+    the values, accumulate their weights ``W_i``, and return the smallest value
+    whose cumulative share ``W_i / W`` reaches ``q / 100``.  With equal weights
+    this is NumPy's ``percentile(..., method="inverted_cdf")`` (Hyndman and Fan
+    1996, definition 1); with integer weights it equals that percentile of the
+    values repeated ``weight`` times.  The result is always one of the values
+    with a positive weight (a value of zero weight is never returned).
+
+    ``weights`` has the length of ``values`` along ``axis`` and is shared by
+    every other index (for example one weight per user, one row per candidate
+    placement).  ``q`` may be a scalar or a 1-D array; an array of ``q`` adds a
+    leading axis to the result.  Weights must be >= 0 with a positive sum.
+    """
+    v = np.asarray(checks.as_float("values", values))
+    if v.ndim == 0 or v.shape[axis] == 0:
+        raise ValueError(f"values must be a non-empty array, got shape {v.shape}")
+    w = np.atleast_1d(np.asarray(checks.non_negative("weights", weights), dtype=float))
+    if w.ndim != 1 or w.size != v.shape[axis]:
+        raise ValueError(
+            f"weights must be 1-D with one weight per value ({v.shape[axis]}), got shape {w.shape}"
+        )
+    total = float(w.sum())
+    if total <= 0:
+        raise ValueError(f"weights must have a positive sum, got {total!r}")
+    qs = checks.in_range("q", q, 0.0, 100.0)
+    q_arr = np.atleast_1d(np.asarray(qs, dtype=float))
+    v = np.moveaxis(v, axis, -1)
+    order = np.argsort(v, axis=-1, kind="stable")
+    sorted_v = np.take_along_axis(v, order, axis=-1)
+    cum = np.cumsum(w[order], axis=-1)
+    out = []
+    for qi in q_arr:  # a handful of percentiles, never a loop over samples
+        threshold = qi * total / 100.0 * (1.0 - _REL_TOL)
+        idx = np.argmax((cum >= threshold) & (cum > 0), axis=-1)
+        out.append(np.take_along_axis(sorted_v, idx[..., None], axis=-1)[..., 0])
+    result = np.stack(out) if np.ndim(qs) else out[0]
+    return float(result) if np.ndim(result) == 0 else result
+
+
+def user_rtt_matrix_ms(
+    user_lat: ArrayLike,
+    user_lon: ArrayLike,
+    region_lat: ArrayLike,
+    region_lon: ArrayLike,
+    stretch_factor: float = 1.0,
+    access_ms: float = 0.0,
+    refractive_index: float = FIBER_GROUP_INDEX,
+) -> np.ndarray:
+    """Modelled round trip in ms from every user point to every region, shape (users, regions).
+
+    Formula: ``access_ms + stretch_factor · fiber_rtt_ms(great_circle_km(user, region))``.
+    ``stretch_factor = 1`` and ``access_ms = 0`` give the speed-of-light floor
+    through fibre; :func:`estimate_stretch` gives a factor calibrated on measured
+    inter-region round trips.  ``stretch_factor`` must be >= 1 (no path beats
+    the floor) and ``access_ms`` >= 0.
+    """
+    factor = checks.as_float("stretch_factor", stretch_factor)
+    if not (np.isfinite(factor) and factor >= 1.0):
+        raise ValueError(f"stretch_factor must be a finite number >= 1, got {stretch_factor!r}")
+    access = checks.non_negative("access_ms", access_ms)
+    km = distance_matrix_km(user_lat, user_lon, region_lat, region_lon)
+    return access + factor * np.asarray(fiber_rtt_ms(km, refractive_index))
+
+
+def estimate_stretch(
+    measured_rtt_ms: ArrayLike,
+    distance_km: ArrayLike,
+    quantile: float = 0.5,
+    min_distance_km: float = 1000.0,
+    refractive_index: float = FIBER_GROUP_INDEX,
+) -> float:
+    """Path-stretch factor: the ``quantile`` of measured RTT / fibre floor over distant pairs.
+
+    Method: for every measured pair at least ``min_distance_km`` apart compute
+    :func:`cloudpad.geography.stretch` and return its ``quantile`` (0-1, linear
+    interpolation, NumPy's default).  Short pairs are left out because a fixed
+    delay (equipment, a detour to a distant exchange) dominates them and would
+    inflate a factor that is later applied to long paths too.  The median
+    (0.5) gives a typical path; a higher quantile a pessimistic one.
+    """
+    rtt = np.atleast_1d(np.asarray(checks.non_negative("measured_rtt_ms", measured_rtt_ms)))
+    km = np.atleast_1d(np.asarray(checks.non_negative("distance_km", distance_km)))
+    if rtt.shape != km.shape:
+        raise ValueError(
+            f"measured_rtt_ms and distance_km must have the same shape, got {rtt.shape} "
+            f"and {km.shape}"
+        )
+    qq = checks.probability("quantile", quantile)
+    min_km = checks.non_negative("min_distance_km", min_distance_km)
+    keep = (km >= min_km) & (km > 0)
+    if not keep.any():
+        raise ValueError(
+            f"min_distance_km must leave at least one pair, got {min_km!r} "
+            f"(longest distance {float(km.max())!r} km)"
+        )
+    ratios = np.asarray(stretch(rtt[keep], km[keep], refractive_index))
+    return float(np.quantile(ratios, qq))
+
+
+def _objective_q(objective: str) -> float | None:
+    checks.choice("objective", objective, OBJECTIVES)
+    return None if objective == "mean" else float(objective[1:])
+
+
+def _check_problem(latency_ms: ArrayLike, weights: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    lat = np.asarray(checks.non_negative("latency_ms", latency_ms), dtype=float)
+    if lat.ndim != 2 or lat.shape[0] == 0 or lat.shape[1] == 0:
+        raise ValueError(
+            f"latency_ms must be a 2-D matrix (users x candidate regions), got shape {lat.shape}"
+        )
+    w = np.atleast_1d(np.asarray(checks.non_negative("weights", weights), dtype=float))
+    if w.shape != (lat.shape[0],):
+        raise ValueError(
+            f"weights must have one weight per user ({lat.shape[0]}), got shape {w.shape}"
+        )
+    if w.sum() <= 0:
+        raise ValueError(f"weights must have a positive sum, got {float(w.sum())!r}")
+    return lat, w
+
+
+def served_latency_ms(latency_ms: ArrayLike, chosen: Sequence[int]) -> np.ndarray:
+    """Round trip each user sees when served by the fastest of the ``chosen`` regions.
+
+    Formula: ``served[u] = min over r in chosen of latency_ms[u, r]``.
+    ``latency_ms`` is a (users x candidate regions) matrix; ``chosen`` lists
+    column indices (at least one, each within range).
+    """
+    lat = np.asarray(checks.non_negative("latency_ms", latency_ms), dtype=float)
+    if lat.ndim != 2:
+        raise ValueError(f"latency_ms must be a 2-D matrix, got shape {lat.shape}")
+    idx = _check_chosen(chosen, lat.shape[1])
+    return lat[:, idx].min(axis=1)
+
+
+def _check_chosen(chosen: Sequence[int], n: int) -> np.ndarray:
+    idx = np.asarray(list(chosen))
+    if idx.size == 0:
+        raise ValueError("chosen must name at least one region, got an empty selection")
+    if not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= n:
+        raise ValueError(f"chosen must be region indices in [0, {n - 1}], got {list(chosen)!r}")
+    return idx.astype(int)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A set of regions and the user latency it gives.
+
+    ``regions`` are column indices of the latency matrix, in the order they
+    were chosen (greedy) or ascending (exhaustive); the latencies are
+    weighted statistics of the served round trip in ms; ``objective`` names
+    the statistic that was minimised and ``value_ms`` its value.
+    """
+
+    regions: tuple[int, ...]
+    objective: str
+    value_ms: float
+    mean_ms: float
+    p50_ms: float
+    p95_ms: float
+
+    @property
+    def k(self) -> int:
+        """Number of regions."""
+        return len(self.regions)
+
+
+def evaluate(
+    latency_ms: ArrayLike, weights: ArrayLike, chosen: Sequence[int], objective: str = "p95"
+) -> Placement:
+    """Weighted mean, p50 and p95 of the served round trip for the regions ``chosen``.
+
+    See :func:`served_latency_ms` and :func:`weighted_percentile`.
+    """
+    lat, w = _check_problem(latency_ms, weights)
+    q = _objective_q(objective)
+    served = served_latency_ms(lat, chosen)
+    return _placement(tuple(int(c) for c in chosen), objective, q, served, w)
+
+
+def _placement(
+    regions: tuple[int, ...], objective: str, q: float | None, served: np.ndarray, w: np.ndarray
+) -> Placement:
+    mean = float(np.dot(w, served) / w.sum())
+    p50, p95 = np.asarray(weighted_percentile(served, w, [50.0, 95.0]))
+    value = mean if q is None else float(weighted_percentile(served, w, q))
+    return Placement(regions, objective, value, mean, float(p50), float(p95))
+
+
+def _scores(served: np.ndarray, w: np.ndarray, q: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Objective and weighted mean for each row of ``served`` (candidates x users)."""
+    mean = served @ w / w.sum()
+    if q is None:
+        return mean, mean
+    return np.asarray(weighted_percentile(served, w, q, axis=-1)), mean
+
+
+def _best(objective_values: np.ndarray, means: np.ndarray) -> int:
+    # lexsort sorts by the last key first: objective, then mean, then position (stable).
+    return int(np.lexsort((means, objective_values))[0])
+
+
+def greedy_placement(
+    latency_ms: ArrayLike,
+    weights: ArrayLike,
+    k: int,
+    objective: str = "p95",
+    start: Sequence[int] = (),
+) -> list[Placement]:
+    """Greedy placement: add, one region at a time, the one that most lowers the objective.
+
+    Method: starting from ``start`` (regions already in service, possibly none),
+    at each step evaluate every region not yet chosen added to the current set
+    (vectorised: one (candidates x users) matrix per step), keep the one with
+    the lowest objective (ties: lowest weighted mean, then lowest index), and
+    repeat until the set has ``k`` regions.  Returns one :class:`Placement`
+    per step, for set sizes ``len(start) + 1`` to ``k`` (a prefix of the same
+    ordered list each time).  The greedy set of size 1 is the best single
+    region, and the objective never rises as regions are added.
+    """
+    lat, w = _check_problem(latency_ms, weights)
+    q = _objective_q(objective)
+    n = lat.shape[1]
+    chosen = [int(c) for c in _check_chosen(start, n)] if len(start) else []
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f"start must not repeat a region, got {list(start)!r}")
+    k = checks.whole("k", k, minimum=1)
+    if k > n:
+        raise ValueError(f"k must be at most the number of candidate regions ({n}), got {k}")
+    if k <= len(chosen):
+        raise ValueError(f"k must exceed the number of start regions ({len(chosen)}), got {k}")
+    current = lat[:, chosen].min(axis=1) if chosen else np.full(lat.shape[0], np.inf)
+    results: list[Placement] = []
+    while len(chosen) < k:
+        remaining = np.setdiff1d(np.arange(n), chosen)
+        served = np.minimum(current[None, :], lat[:, remaining].T)
+        obj, mean = _scores(served, w, q)
+        pick = int(remaining[_best(obj, mean)])
+        chosen.append(pick)
+        current = np.minimum(current, lat[:, pick])
+        results.append(_placement(tuple(chosen), objective, q, current, w))
+    return results
+
+
+def exhaustive_placement(
+    latency_ms: ArrayLike,
+    weights: ArrayLike,
+    k: int,
+    objective: str = "p95",
+    max_combinations: int = 2_000_000,
+    block: int = 4096,
+) -> Placement:
+    """The best set of exactly ``k`` regions, by checking every combination.
+
+    Method: enumerate the C(n, k) sets of ``k`` of the ``n`` candidate regions
+    in blocks of ``block``; for each block build the (sets x users) matrix of
+    served round trips in one NumPy step and score it; keep the lowest
+    objective (ties: lowest weighted mean, then first in lexicographic order).
+    Exact, so never worse than :func:`greedy_placement` for the same ``k``.
+    Refuses problems with more than ``max_combinations`` sets, where greedy is
+    the practical choice.
+    """
+    lat, w = _check_problem(latency_ms, weights)
+    q = _objective_q(objective)
+    n = lat.shape[1]
+    k = checks.whole("k", k, minimum=1)
+    if k > n:
+        raise ValueError(f"k must be at most the number of candidate regions ({n}), got {k}")
+    count = math.comb(n, k)
+    limit = checks.whole("max_combinations", max_combinations, minimum=1)
+    if count > limit:
+        raise ValueError(
+            f"k must keep C({n}, k) within max_combinations={limit}, got k={k} "
+            f"({count} combinations); use greedy_placement"
+        )
+    block = checks.whole("block", block, minimum=1)
+    lat_t = np.ascontiguousarray(lat.T)  # (regions, users)
+    combos = itertools.combinations(range(n), k)
+    best_key: tuple[float, float] | None = None
+    best_set: tuple[int, ...] = ()
+    while True:
+        flat = np.fromiter(
+            itertools.chain.from_iterable(itertools.islice(combos, block)), dtype=np.intp
+        )
+        if flat.size == 0:
+            break
+        sets = flat.reshape(-1, k)
+        served = lat_t[sets].min(axis=1)  # (sets, users)
+        obj, mean = _scores(served, w, q)
+        i = _best(obj, mean)
+        key = (float(obj[i]), float(mean[i]))
+        if best_key is None or key < best_key:
+            best_key, best_set = key, tuple(int(s) for s in sets[i])
+    served = lat[:, list(best_set)].min(axis=1)
+    return _placement(best_set, objective, q, served, w)
+
+
+def footprint_monthly_usd(
+    regions: ArrayLike,
+    price_per_hour_usd: float,
+    instances_per_region: float,
+    fixed_per_region_usd: float = 0.0,
+) -> float | np.ndarray:
+    """Monthly cost in USD of a fixed footprint in each of ``regions`` regions.
+
+    Formula: ``regions · (monthly_cost(price_per_hour_usd, instances_per_region)
+    + fixed_per_region_usd)``, with :func:`cloudpad.cost.monthly_cost` (730 h a
+    month).  The footprint is the minimum a region needs whatever its share of
+    the traffic (e.g. one instance per availability zone); traffic-proportional
+    capacity is the same in total however many regions serve it, so it is left
+    out.  Data transfer between regions is not included.
+    """
+    n = checks.non_negative("regions", regions)
+    fixed = checks.non_negative("fixed_per_region_usd", fixed_per_region_usd)
+    per_region = cost.monthly_cost(price_per_hour_usd, instances_per_region) + fixed
+    out = np.asarray(n) * per_region
+    return float(out) if np.ndim(out) == 0 else out
