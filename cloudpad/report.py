@@ -108,7 +108,8 @@ def execution_markdown(
     total = sum(o.duration_s for o in outcomes)
     lines += [
         "",
-        f"{len(outcomes)} notebooks, {total:.1f} s of execution in all "
+        f"{len(outcomes)} notebook{'s' if len(outcomes) != 1 else ''}, "
+        f"{total:.1f} s of execution in all "
         f"({sum(o.status == 'cached' for o in outcomes)} from cache).",
         "",
         "## Data freshness",

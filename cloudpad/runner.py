@@ -162,6 +162,7 @@ def _worker_env(job: _Job) -> dict[str, str]:
         {
             _PENDING_LOG_ENV: job.deps_log,
             tracking.ROOT_ENV: job.root,
+            tracking.DATA_ENV: os.environ.get(tracking.DATA_ENV) or str(Path(job.root) / "data"),
             "SOURCE_DATE_EPOCH": "0",
             "PYTHONHASHSEED": "0",
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
