@@ -40,6 +40,7 @@ __all__ = [
     "servers_for",
     "servers_for_utilization",
     "simulate_mmc",
+    "diurnal_rate",
 ]
 
 
@@ -319,6 +320,25 @@ def servers_for_utilization(
     n = np.ceil(np.asarray(lam) / (np.asarray(mu) * np.asarray(u)) - 1e-9).astype(np.int64)
     n = np.maximum(n, 1)
     return int(n) if n.ndim == 0 else n
+
+
+def diurnal_rate(
+    hour: ArrayLike, peak_rate: float, trough_ratio: float, peak_hour: float = 20.0
+) -> float | np.ndarray:
+    """A smooth daily traffic curve (an assumed shape, not measured data), requests per second.
+
+    ``rate(h) = trough + (peak - trough) (1 + cos(2 pi (h - peak_hour) / 24)) / 2`` with
+    ``trough = trough_ratio * peak_rate``: the peak at ``peak_hour`` (hours, 0-24),
+    the trough twelve hours away.  A one-harmonic caricature of the day-night cycle
+    of user-facing traffic; replace it with your own measured curve where you have one.
+    """
+    h = checks.as_float("hour", hour)
+    peak = float(checks.non_negative("peak_rate", peak_rate))
+    ratio = float(checks.probability("trough_ratio", trough_ratio))
+    ph = float(checks.in_range("peak_hour", peak_hour, 0.0, 24.0))
+    trough = ratio * peak
+    shape = 0.5 * (1.0 + np.cos(2.0 * np.pi * (np.asarray(h) - ph) / 24.0))
+    return _out(trough + (peak - trough) * shape)
 
 
 # --------------------------------------------------------------------------- simulation

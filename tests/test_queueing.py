@@ -257,3 +257,15 @@ def test_bad_arguments_elsewhere():
         q.servers_for_utilization(1.0, 1.0, 0.0)
     with pytest.raises(ValueError, match=r"customers must be a whole number >= 2"):
         q.simulate_mmc(0.5, 1.0, 1, 1)
+
+
+def test_diurnal_rate_shape():
+    hours = np.arange(0, 24, 0.25)
+    rate = q.diurnal_rate(hours, 1000.0, 0.25, peak_hour=20)
+    assert rate.max() == pytest.approx(1000.0)
+    assert rate.min() == pytest.approx(250.0)
+    assert hours[np.argmax(rate)] == 20.0
+    assert hours[np.argmin(rate)] == 8.0
+    assert q.diurnal_rate(14.0, 1000.0, 0.25, 20) == pytest.approx(625.0)  # halfway: cos = 0
+    with pytest.raises(ValueError, match=r"trough_ratio must be within \[0, 1\], got 2\.0"):
+        q.diurnal_rate(1.0, 10.0, 2.0)
