@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 
 from cloudpad import checks, cost
@@ -47,6 +48,7 @@ from cloudpad.geography import (
     FIBER_GROUP_INDEX,
     distance_matrix_km,
     fiber_rtt_ms,
+    great_circle_km,
     stretch,
 )
 
@@ -58,7 +60,9 @@ __all__ = [
     "exhaustive_placement",
     "footprint_monthly_usd",
     "greedy_placement",
+    "pair_table",
     "served_latency_ms",
+    "share_within",
     "user_rtt_matrix_ms",
     "weighted_percentile",
 ]
@@ -392,3 +396,70 @@ def footprint_monthly_usd(
     per_region = cost.monthly_cost(price_per_hour_usd, instances_per_region) + fixed
     out = np.asarray(n) * per_region
     return float(out) if np.ndim(out) == 0 else out
+
+
+def share_within(served_ms: ArrayLike, weights: ArrayLike, threshold_ms: float) -> float:
+    """Weighted share (0-1) of users whose served round trip is at most ``threshold_ms``.
+
+    Formula: ``sum(w[served <= threshold]) / sum(w)``.
+    """
+    served = np.atleast_1d(np.asarray(checks.non_negative("served_ms", served_ms)))
+    w = np.atleast_1d(np.asarray(checks.non_negative("weights", weights), dtype=float))
+    if w.shape != served.shape:
+        raise ValueError(
+            f"weights must have one weight per user ({served.size}), got shape {w.shape}"
+        )
+    if w.sum() <= 0:
+        raise ValueError(f"weights must have a positive sum, got {float(w.sum())!r}")
+    limit = checks.non_negative("threshold_ms", threshold_ms)
+    return float(w[served <= limit].sum() / w.sum())
+
+
+def pair_table(
+    regions: pd.DataFrame,
+    rtt: pd.DataFrame,
+    refractive_index: float = FIBER_GROUP_INDEX,
+) -> pd.DataFrame:
+    """Measured round trips between regions next to their great-circle floor.
+
+    ``regions`` has columns ``display_name``, ``latitude``, ``longitude`` (one
+    row per region; the ``cloud_regions`` dataset filtered to one provider) and
+    ``rtt`` has ``source_region``, ``destination_region``, ``rtt_p95_ms`` (the
+    ``azure_rtt_p95_ms`` dataset).  Returns one row per measured ordered pair
+    (directions kept apart; the measurements are asymmetric) with
+    ``distance_km`` (:func:`~cloudpad.geography.great_circle_km`),
+    ``floor_ms`` (:func:`~cloudpad.geography.fiber_rtt_ms`) and ``stretch``
+    (measured / floor; NaN where two regions share coordinates).  Every region
+    named in ``rtt`` must appear in ``regions``.
+    """
+    pos = regions.drop_duplicates("display_name").set_index("display_name")
+    names = pd.unique(pd.concat([rtt["source_region"], rtt["destination_region"]]))
+    missing = sorted(set(names) - set(pos.index))
+    if missing:
+        raise ValueError(
+            f"regions must give coordinates for every region in rtt, got none for {missing[:5]}"
+        )
+    src = pos.loc[rtt["source_region"]]
+    dst = pos.loc[rtt["destination_region"]]
+    km = np.asarray(
+        great_circle_km(
+            src["latitude"].to_numpy(float),
+            src["longitude"].to_numpy(float),
+            dst["latitude"].to_numpy(float),
+            dst["longitude"].to_numpy(float),
+        )
+    )
+    measured = rtt["rtt_p95_ms"].to_numpy(float)
+    floor = np.asarray(fiber_rtt_ms(km, refractive_index))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(km > 0, measured / floor, np.nan)
+    return pd.DataFrame(
+        {
+            "source_region": rtt["source_region"].to_numpy(),
+            "destination_region": rtt["destination_region"].to_numpy(),
+            "distance_km": km,
+            "floor_ms": floor,
+            "rtt_p95_ms": measured,
+            "stretch": ratio,
+        }
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,7 +18,9 @@ from cloudpad.placement import (
     exhaustive_placement,
     footprint_monthly_usd,
     greedy_placement,
+    pair_table,
     served_latency_ms,
+    share_within,
     user_rtt_matrix_ms,
     weighted_percentile,
 )
@@ -217,6 +220,39 @@ def test_footprint_cost():
     np.testing.assert_allclose(footprint_monthly_usd(np.array([1, 4]), 0.10, 3, 100.0), [319, 1276])
 
 
+def test_share_within_by_hand():
+    # Served 10, 60, 60 ms with weights 5, 3, 2: half the users are within 10 ms, all within 60.
+    assert share_within([10.0, 60.0, 60.0], W, 10.0) == pytest.approx(0.5)
+    assert share_within([10.0, 60.0, 60.0], W, 59.9) == pytest.approx(0.5)
+    assert share_within([10.0, 60.0, 60.0], W, 60.0) == pytest.approx(1.0)
+    assert share_within([10.0, 60.0, 60.0], W, 5.0) == 0.0
+
+
+def test_pair_table_joins_and_keeps_directions():
+    regions = pd.DataFrame(
+        {
+            "display_name": ["A", "B", "C"],
+            "latitude": [0.0, 0.0, 0.0],
+            "longitude": [0.0, 90.0, 0.0],
+        }
+    )
+    rtt = pd.DataFrame(
+        {
+            "source_region": ["A", "B", "A"],
+            "destination_region": ["B", "A", "C"],
+            "rtt_p95_ms": [150.0, 160.0, 3.0],
+        }
+    )
+    t = pair_table(regions, rtt)
+    quarter = np.pi * 6371.0 / 2
+    np.testing.assert_allclose(t["distance_km"], [quarter, quarter, 0.0])
+    floor = fiber_rtt_ms(quarter)
+    np.testing.assert_allclose(t["stretch"][:2], [150.0 / floor, 160.0 / floor])
+    assert np.isnan(t["stretch"][2])
+    with pytest.raises(ValueError, match=r"regions must give coordinates .* got none for \['D'\]"):
+        pair_table(regions, pd.concat([rtt, rtt.assign(destination_region="D")]))
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 
@@ -269,5 +305,9 @@ def test_errors():
         ValueError, match=r"measured_rtt_ms and distance_km must have the same shape"
     ):
         estimate_stretch([10.0, 20.0], [500.0])
+    with pytest.raises(ValueError, match=r"threshold_ms must be a finite number >= 0"):
+        share_within([1.0], [1.0], -5)
+    with pytest.raises(ValueError, match=r"weights must have one weight per user \(2\)"):
+        share_within([1.0, 2.0], [1.0], 5)
     with pytest.raises(ValueError, match=r"regions must be a finite number >= 0, got -1"):
         footprint_monthly_usd(-1, 0.1, 3)
