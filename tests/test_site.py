@@ -1,0 +1,92 @@
+"""Rendering: Jupyter Book renders executed notebooks only, with warnings as errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cloudpad import site
+from cloudpad.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS = "n = 2  # count"
+GLUE = "from myst_nb import glue\nglue('answer', 6 * 7, display=False)"
+
+
+def add_markdown(path: Path, text: str) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell(text))
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def small_book(make_book):
+    book = make_book({"article": (PARAMS, [GLUE])})
+    shutil.rmtree(book.data_dir)
+    shutil.copytree(ROOT / "data", book.data_dir)  # the data-sources page needs a descriptor
+    return book
+
+
+def test_good_book_renders_with_generated_pages(small_book):
+    add_markdown(
+        small_book.root / "notebooks" / "article.ipynb", "The answer is {glue:text}`answer`."
+    )
+    assert main(["--root", str(small_book.root), "build"]) == 0
+    html = site.html_dir(small_book)
+    page = (html / "notebooks" / "article.html").read_text()
+    assert "42" in page
+    assert (small_book.build_dir / "src" / "reports" / "execution.md").is_file()
+    assert (small_book.build_dir / "src" / "reports" / "data-sources.md").is_file()
+    # Jupyter Book rendered the executed copy: its outputs, not a new execution.
+    staged = nbformat.read(small_book.build_dir / "src" / "notebooks" / "article.ipynb", 4)
+    assert any(c.get("outputs") for c in staged.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ("Unknown {glue:text}`no_such_key`.", "no_such_key"),
+        ("See {numref}`fig-missing`.", "fig-missing"),
+        ("```{glue:figure} no_such_figure\n:alt: x\n\nCaption.\n```", "no_such_figure"),
+    ],
+)
+def test_warnings_fail_the_build(small_book, capsys, markdown, expected):
+    add_markdown(small_book.root / "notebooks" / "article.ipynb", markdown)
+    assert main(["--root", str(small_book.root), "build"]) == 1
+    err = capsys.readouterr().err
+    assert "Jupyter Book failed" in err
+    assert expected in err
+
+
+def test_site_never_built_from_a_failed_notebook(small_book, capsys):
+    path = small_book.root / "notebooks" / "article.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('bad input')"))
+    nbformat.write(nb, path)
+    assert main(["--root", str(small_book.root), "build"]) == 1
+    assert "site not rendered" in capsys.readouterr().err
+    assert not (site.html_dir(small_book) / "notebooks" / "article.html").exists()
+
+
+def test_python_dash_m_is_the_cli(small_book):
+    done = subprocess.run(
+        [sys.executable, "-m", "cloudpad", "params", "notebooks/article.ipynb"],
+        cwd=small_book.root,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "n  2  (count)" in done.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "cloudpad", "run", "notebooks/article.ipynb", "-p", "m", "1"],
+        cwd=small_book.root,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2
+    assert "unknown parameter 'm'" in bad.stderr
