@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cloudpad.exceptions import DataError
@@ -210,7 +211,8 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None) -> pd.DataFr
     then the file is validated by ``frictionless`` (header against the schema's
     fields, types, required, minimum/maximum, enum, pattern, unique, primary key,
     blank rows).  Rules frictionless cannot express are checked afterwards by hand:
-    a file with a header but no rows, and the cross-column field properties
+    a file with a header but no rows, numbers that are not finite (``inf``,
+    ``1e400``), and the cross-column field properties
     ``x-emptyIf`` / ``x-requiredUnless`` (``{"field": ..., "equals": ...}``).  Only
     then is the file read with pandas using the schema's types (``string``,
     ``int64`` or nullable ``Int64`` for optional integers, ``float64``,
@@ -234,7 +236,8 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None) -> pd.DataFr
     frame = _read_frame(resource, file)
     if frame.empty:
         raise DataError(f"{file}, row 2: empty file: the header is there but no data rows")
-    _raise_if(_cross_field_errors(frame, resource, file), file, name)
+    problems = _non_finite_errors(frame, resource, file)
+    _raise_if(problems + _cross_field_errors(frame, resource, file), file, name)
     return frame
 
 
@@ -249,6 +252,17 @@ def _check_resource_entry(resource: Mapping[str, Any], folder: Path) -> None:
     for i, field in enumerate(schema["fields"]):
         if not isinstance(field, dict) or not isinstance(field.get("name"), str):
             raise DataError(f"{where}: schema field {i} has no 'name'")
+    names = {field["name"] for field in schema["fields"]}
+    for field in schema["fields"]:
+        for key in ("x-emptyIf", "x-requiredUnless"):
+            rule = field.get(key)
+            if rule is None:
+                continue
+            if not isinstance(rule, dict) or rule.get("field") not in names or "equals" not in rule:
+                raise DataError(
+                    f"{where}: field {field['name']!r} {key} must be "
+                    f'{{"field": <a column of this resource>, "equals": <value>}}, got {rule!r}'
+                )
 
 
 def _raise_if(problems: list[str], file: Path, name: str) -> None:
@@ -261,6 +275,27 @@ def _raise_if(problems: list[str], file: Path, name: str) -> None:
     raise DataError(
         f"{file}: {count} problem(s) in resource {name!r}:\n  " + "\n  ".join(shown) + tail
     )
+
+
+def _non_finite_errors(frame: pd.DataFrame, resource: dict[str, Any], file: Path) -> list[str]:
+    """Hand-written rule: numbers are finite (frictionless reads ``inf`` and ``1e400`` as valid)."""
+    problems: list[str] = []
+    raw: pd.DataFrame | None = None
+    for field in resource["schema"]["fields"]:
+        if field.get("type") != "number":
+            continue
+        column = frame[field["name"]]
+        bad = (column.notna() & ~np.isfinite(column.fillna(0.0))).to_numpy()
+        if bad.any() and raw is None:
+            with open(file, encoding=resource.get("encoding", "utf-8"), newline="") as handle:
+                raw = pd.read_csv(handle, dtype=str, keep_default_na=False)
+        for i in bad.nonzero()[0]:
+            found = raw[field["name"]].iloc[i] if raw is not None else column.iloc[i]
+            problems.append(
+                f"{file}, row {i + 2}, column {field['name']!r}: not a finite number: rule: "
+                f"numbers must be finite; found {found!r}"
+            )
+    return problems
 
 
 def _cross_field_errors(frame: pd.DataFrame, resource: dict[str, Any], file: Path) -> list[str]:
@@ -311,8 +346,11 @@ def _read_frame(resource: dict[str, Any], file: Path) -> pd.DataFrame:
             dates.append(field["name"])
         else:
             dtypes[field["name"]] = "string"
-    with open(file, encoding=resource.get("encoding", "utf-8"), newline="") as handle:
-        frame = pd.read_csv(handle, dtype=dtypes, keep_default_na=False, na_values=[""])
+    try:
+        with open(file, encoding=resource.get("encoding", "utf-8"), newline="") as handle:
+            frame = pd.read_csv(handle, dtype=dtypes, keep_default_na=False, na_values=[""])
+    except (ValueError, UnicodeDecodeError) as exc:  # frictionless accepted what pandas cannot
+        raise DataError(f"{file}: cannot read the file with its schema's types: {exc}") from None
     for column in dates:
         frame[column] = pd.to_datetime(frame[column], format="ISO8601")
     for column in booleans:

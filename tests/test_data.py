@@ -350,6 +350,25 @@ def test_header_only_file(copy: Path) -> None:
     assert "latency_numbers_ns.csv, row 2: empty file" in message
 
 
+@pytest.mark.parametrize("value", ["inf", "1e400"])
+def test_infinite_number_is_refused(copy: Path, value: str) -> None:
+    set_cell(copy / "latency_numbers_ns.csv", 6, "latency_ns", value)
+    message = error_of("latency_numbers", copy)
+    assert "latency_numbers_ns.csv, row 6, column 'latency_ns': not a finite number" in message
+    assert f"found {value!r}" in message
+
+
+def test_cross_column_rule_naming_an_unknown_column_is_a_bad_descriptor(copy: Path) -> None:
+    descriptor = json.loads((copy / "datapackage.json").read_text(encoding="utf-8"))
+    services = next(r for r in descriptor["resources"] if r["name"] == "platform_services")
+    p99 = next(f for f in services["schema"]["fields"] if f["name"] == "p99_ms")
+    p99["x-emptyIf"] = {"field": "type", "equals": "batch"}
+    (copy / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    message = error_of("platform_services", copy)
+    assert "bad descriptor for 'platform_services'" in message
+    assert "'p99_ms' x-emptyIf" in message
+
+
 def test_batch_with_latency_target_breaks_the_cross_column_rule(copy: Path) -> None:
     path = copy / "platform_services.csv"
     table = rows(path)
@@ -414,7 +433,7 @@ def test_data_dir_from_environment(copy: Path, monkeypatch: pytest.MonkeyPatch) 
     index=st.integers(min_value=0, max_value=13),
     bad=st.one_of(
         st.floats(max_value=0, allow_nan=False, allow_infinity=False).map(repr),
-        st.sampled_from(["fast", "1e", "ten", "--3", "0x10"]),
+        st.sampled_from(["fast", "1e", "ten", "--3", "0x10", "inf", "1e999", "NaN"]),
     ),
 )
 def test_any_bad_latency_cell_is_reported_at_its_row(index: int, bad: str) -> None:
