@@ -34,13 +34,13 @@ __all__ = [
     "MMC",
     "Estimate",
     "QueueSimulation",
+    "diurnal_rate",
     "erlang_b",
     "erlang_c",
     "mmc",
     "servers_for",
     "servers_for_utilization",
     "simulate_mmc",
-    "diurnal_rate",
 ]
 
 
@@ -369,6 +369,21 @@ def _batch_estimate(per_stream: np.ndarray, pooled: float, level: float) -> Esti
     return Estimate(value=float(pooled), low=float(pooled) - h, high=float(pooled) + h, level=level)
 
 
+def _quantile_estimate(x: np.ndarray, q: float, level: float) -> Estimate:
+    """Pooled ``q``-quantile of ``x`` (streams x customers) with a batch CI.
+
+    The share of each stream at or below the pooled quantile gives a Student-t
+    interval ``q +- h`` for the probability; the quantile's interval is the pooled
+    empirical quantiles at ``q - h`` and ``q + h`` (inverting the CDF interval),
+    which keeps its coverage where per-stream quantiles of short streams are biased.
+    """
+    value = float(np.quantile(x, q))
+    share = _batch_estimate((x <= value).mean(axis=1), q, level)
+    low = float(np.quantile(x, max(share.low, 0.0)))
+    high = float(np.quantile(x, min(share.high, 1.0)))
+    return Estimate(value=value, low=min(low, value), high=max(high, value), level=level)
+
+
 @dataclass(frozen=True)
 class QueueSimulation:
     """Waits and service times of a simulated FCFS queue (from :func:`simulate_mmc`).
@@ -412,17 +427,13 @@ class QueueSimulation:
         return _batch_estimate(w.mean(axis=1), w.mean(), self.level)
 
     def wait_percentile(self, q: float) -> Estimate:
-        """``q``-quantile of the wait (pooled), CI from the per-stream quantiles."""
-        qq = float(checks.in_range("q", q, 0.0, 1.0))
-        return _batch_estimate(
-            np.quantile(self.waits, qq, axis=1), np.quantile(self.waits, qq), self.level
-        )
+        """``q``-quantile of the wait (pooled); CI by inverting the CI of ``P(W <= x_q)``."""
+        return _quantile_estimate(self.waits, float(checks.in_range("q", q, 0.0, 1.0)), self.level)
 
     def response_percentile(self, q: float) -> Estimate:
-        """``q``-quantile of the response time (pooled), CI from the per-stream quantiles."""
+        """``q``-quantile of the response time (pooled); CI as for :meth:`wait_percentile`."""
         qq = float(checks.in_range("q", q, 0.0, 1.0))
-        t = self.waits + self.services
-        return _batch_estimate(np.quantile(t, qq, axis=1), np.quantile(t, qq), self.level)
+        return _quantile_estimate(self.waits + self.services, qq, self.level)
 
 
 def _waits_one_server(inter: np.ndarray, serv: np.ndarray) -> np.ndarray:
@@ -437,7 +448,9 @@ def _waits_one_server(inter: np.ndarray, serv: np.ndarray) -> np.ndarray:
     return x - np.minimum(np.minimum.accumulate(x, axis=0), 0.0)
 
 
-def _waits_many_servers(arrivals: np.ndarray, serv: np.ndarray, servers: int) -> np.ndarray:
+def _waits_many_servers(
+    arrivals: np.ndarray, serv: np.ndarray, servers: int, initial: np.ndarray | None = None
+) -> np.ndarray:
     """FCFS waits for c servers via the sorted vector of server-free times.
 
     Kiefer–Wolfowitz: keep each stream's ``c`` server-free times sorted.  The next
@@ -446,7 +459,8 @@ def _waits_many_servers(arrivals: np.ndarray, serv: np.ndarray, servers: int) ->
     ``x`` into the sorted remaining times, done without a sort as
     ``new_0 = min(free_1, x)``, ``new_j = max(free_j, min(free_{j+1}, x))`` with
     ``free_c = +inf``.  The loop runs over customers; every step is a few
-    NumPy operations on all streams at once.
+    NumPy operations on all streams at once.  ``initial`` (shape ``(c, streams)``,
+    sorted along axis 0) gives the server-free times at time 0; default all zero.
     """
     n, r = arrivals.shape
     c = servers
@@ -454,6 +468,8 @@ def _waits_many_servers(arrivals: np.ndarray, serv: np.ndarray, servers: int) ->
     # then a row of +inf (so the last rank's "next" is infinite).  Times start at 0.
     # Two buffers swap roles each step, so a step is four NumPy calls.
     cur = np.zeros((c + 1, r))
+    if initial is not None:
+        cur[:c] = initial
     nxt = np.empty((c + 1, r))
     cur[c] = nxt[c] = np.inf
     starts = np.empty_like(arrivals)
@@ -481,15 +497,18 @@ def simulate_mmc(
 ) -> QueueSimulation:
     """Discrete-event simulation of the M/M/c FCFS queue, ``customers`` measured requests.
 
-    The requests are split over ``streams`` independent replications that start
-    empty; the first ``warmup`` customers of each are discarded.  Default warm-up:
-    five relaxation times, ``5 lambda / (c mu (1 - sqrt(rho))^2)`` customers (at
-    least 200), the M/M/1 relaxation time of Morse (1955) scaled to ``c``
-    servers as in heavy-traffic theory; default ``streams``: enough that each
-    stream measures at least four warm-ups, clipped to [20, 1000].  Interarrival and service times are
-    exponential (rates per second); waits come from Lindley's recursion
-    (one server, fully vectorised) or the Kiefer–Wolfowitz server-free-time vector
-    (several servers, vectorised across streams).  Deterministic for a given
+    The requests are split over ``streams`` independent replications; with
+    several servers each starts with ``round(lambda / mu)`` servers busy (the
+    mean number busy, by Little's law) on exponential residual times, one server
+    starts empty; the first ``warmup`` customers of each are discarded.  Default
+    warm-up: ten relaxation times, ``10 lambda / (c mu (1 - sqrt(rho))^2)``
+    customers (at least 200), the M/M/1 relaxation time of Morse (1955) scaled
+    to ``c`` servers as in heavy-traffic theory; default ``streams``: enough
+    that each stream measures at least four warm-ups, clipped to [20, 1000].
+    Interarrival and service times are exponential (rates per second); waits
+    come from Lindley's recursion (one server, fully vectorised) or the
+    Kiefer–Wolfowitz server-free-time vector (several servers, vectorised
+    across streams).  Deterministic for a given
     ``seed``.  Returns a :class:`QueueSimulation` whose estimates carry
     ``level`` confidence intervals.
     """
@@ -500,7 +519,7 @@ def simulate_mmc(
     n_total = checks.whole("customers", customers, minimum=2)
     rho = lam / (c * mu)
     relax = 1.0 / (c * mu * (1.0 - math.sqrt(rho)) ** 2)  # seconds
-    w0 = max(200, math.ceil(5.0 * lam * relax)) if warmup is None else warmup
+    w0 = max(200, math.ceil(10.0 * lam * relax)) if warmup is None else warmup
     w0 = checks.whole("warmup", w0)
     if streams is None:
         streams = min(1000, max(20, n_total // (4 * max(w0, 1))))
@@ -516,7 +535,14 @@ def simulate_mmc(
     if c == 1:
         waits = _waits_one_server(inter, serv)
     else:
-        waits = _waits_many_servers(np.cumsum(inter, axis=0), serv, c)
+        # Start with round(A) servers busy (A = lambda / mu is the mean number busy, by
+        # Little's law) and exponential residual service (memoryless): close to the
+        # steady state without using the Erlang C result the simulation checks.
+        busy = min(c, round(lam / mu))
+        initial = np.zeros((c, r))
+        initial[c - busy :] = np.sort(rng.standard_exponential((busy, r)) / mu, axis=0)
+        initial.sort(axis=0)
+        waits = _waits_many_servers(np.cumsum(inter, axis=0), serv, c, initial)
     keep = slice(w0, n)
     return QueueSimulation(
         arrival_rate=lam,
