@@ -321,34 +321,49 @@ def _as_durations(name: str, x: float | Durations) -> Durations:
     return Durations(float(checks.positive(name, x)))
 
 
-def _down_events(
-    rng: np.random.Generator, up: Durations, down: Durations, trials: int, horizon: float
+def _event_keys(
+    rng: np.random.Generator,
+    up: Durations,
+    down: Durations,
+    codes: Sequence[int],
+    trials: int,
+    horizon: float,
+    bits: int,
 ) -> tuple[np.ndarray, int]:
-    """Times of one unit's down intervals in ``trials`` trials: ``[start0, end0, start1, ...]``.
+    """Packed event keys of the down intervals of units that share one pair of distributions.
 
-    Trial ``r`` lives on ``[(2 r + 0.5) H, (2 r + 1.5) H)`` with ``H = horizon``: the empty gaps
-    between trials keep their events apart and make ``floor(t / 2H)`` the trial index.  The unit
-    starts in its stationary state: up with probability ``A = mean_up / (mean_up + mean_down)``
-    (a fresh up period: exact for exponential durations), else at the start of a repair.
-    Durations are drawn for all trials at once, with enough cycles for almost every trial; the
-    few trials that fall short get more cycles (a loop that runs rarely, over those trials only).
-    Returns the interleaved start/end times (sorted within each part) and the cycles drawn.
+    ``codes[j]`` is unit ``j``'s end code; its start code is ``codes[j] + 2**(bits - 1)``.  A key
+    is ``(quantum << bits) | code`` with time quantum ``q = horizon / 2**30``; trial ``r`` spans
+    quanta ``[(2 r + 0.5) 2**30, (2 r + 1.5) 2**30)``, so the empty gaps between trials keep their
+    events apart and ``key >> (bits + 31)`` is the trial index.  Every unit starts in its
+    stationary state: up with probability ``A = mean_up / (mean_up + mean_down)`` (a fresh up
+    period: exact for exponential durations), else at the start of a repair.  Durations are drawn
+    for all units and trials at once (one row per unit and trial) with enough cycles for almost
+    every row; the few rows that fall short get more cycles (a loop that runs rarely, over those
+    rows only).  Returns the keys (unsorted) and the number of failure/repair cycles drawn.
     """
     cycle = up.mean + down.mean
     expected = horizon / cycle
-    m = int(expected + 2.0 * math.sqrt(expected) + 2)
-    rows = np.arange(trials)
-    clock = np.zeros(trials)
-    first = rng.random(trials) >= up.mean / cycle
+    m = int(expected + 1.5 * math.sqrt(expected) + 2)
+    n_rows = len(codes) * trials
+    trial = np.tile(np.arange(trials, dtype=np.int64), len(codes))
+    code = np.repeat(np.asarray(codes, dtype=np.int64), trials)
+    base_key = ((trial << 31) + (1 << 29)) << bits  # the trial's start, in packed form
+    end_add = base_key | code
+    start_add = end_add | (1 << (bits - 1))
+    inv_q = 2.0**30 / horizon
+    rows = np.arange(n_rows)
+    clock = np.zeros(n_rows)
+    first = rng.random(n_rows) >= up.mean / cycle
     parts = []
     cycles = 0
     while len(rows):
         ups = up.draw(rng, (len(rows), m))
         downs = down.draw(rng, (len(rows), m))
         if first is not None:
-            ups[first, 0] = 0.0  # these trials begin in a repair
-        # Cumulative sums row by row, computed as one flat cumulative sum (much faster than
-        # axis=1) minus each row's running total before it.
+            ups[first, 0] = 0.0  # these rows begin in a repair
+        # Row-wise cumulative sums as one flat cumulative sum (much faster than axis=1) minus
+        # each row's running total before it.
         ends = np.cumsum(ups + downs).reshape(ups.shape)
         base = np.empty(len(rows))
         base[0] = 0.0
@@ -358,22 +373,23 @@ def _down_events(
         if first is not None:
             starts[first, 0] = 0.0  # exactly the trial's start
             first = None
-        keep = starts < horizon
-        offset = ((rows * 2.0 + 0.5) * horizon)[:, None]
-        starts += offset
+        last = ends[:, -1].copy()
         np.minimum(ends, horizon, out=ends)
-        ends += offset
-        n_kept = int(np.count_nonzero(keep))
-        ev = np.empty(2 * n_kept)
-        ev[0::2] = starts[keep]
-        ev[1::2] = ends[keep]
-        parts.append(ev)
-        cycles += n_kept
-        last = ends[:, -1] - offset[:, 0]
+        starts *= inv_q
+        ends *= inv_q
+        start_key = starts.astype(np.int64)
+        end_key = ends.astype(np.int64)
+        # Repairs shorter than one time quantum vanish (they would end before they start).
+        keep = end_key > start_key
+        for key, add in ((start_key, start_add), (end_key, end_add)):
+            key <<= bits
+            key += add[rows][:, None]
+            parts.append(key[keep])
+        cycles += len(parts[-1])
         short = last < horizon
         rows, clock = rows[short], last[short]
-        m = int(math.sqrt(expected) + 2)
-    return (parts[0] if len(parts) == 1 else np.concatenate(parts)), cycles
+        m = int(3.0 * math.sqrt(expected) + 2)
+    return np.concatenate(parts), cycles
 
 
 def _count_table(replicas: int, flags: int) -> np.ndarray | None:
@@ -384,7 +400,7 @@ def _count_table(replicas: int, flags: int) -> np.ndarray | None:
     state = np.arange(1 << bits)
     mask = (1 << flags) - 1
     count = sum(((state >> (i * flags)) & mask) != 0 for i in range(replicas))
-    return np.asarray(count, dtype=np.int8)
+    return np.asarray(count, dtype=np.intp)
 
 
 def _chunk(
@@ -408,38 +424,43 @@ def _chunk(
     index is ``key >> (bits + 31)``.
     """
     n_units = len(units)
-    bits = max(1, (2 * n_units - 1).bit_length())
-    inv_q = 2.0**30 / horizon
+    bits = max(1, (n_units - 1).bit_length()) + 1
     keys, samples = [], 0
-    for u, (up, down, _) in enumerate(units):  # loop over units, not samples
-        ev, c = _down_events(rng, up, down, trials, horizon)
-        samples += c
-        key = np.rint(ev * inv_q).astype(np.int64)
-        key <<= bits
-        key[0::2] |= n_units + u  # starts
-        key[1::2] |= u  # ends
+    groups: dict[tuple[Durations, Durations], list[int]] = {}
+    for u, (up, down, _) in enumerate(units):
+        groups.setdefault((up, down), []).append(u)
+    for (up, down), codes in groups.items():  # loop over kinds of unit, not samples
+        key, c = _event_keys(rng, up, down, codes, trials, horizon, bits)
         keys.append(key)
-    key = np.sort(np.concatenate(keys))
-    masks = np.array([m for _, _, m in units], dtype=np.int64)
-    step_of = np.concatenate([-masks, masks, np.zeros((1 << bits) - 2 * n_units, np.int64)])
+        samples += c
+    key = np.concatenate(keys)
+    key.sort()
+    masks = np.zeros(1 << (bits - 1), dtype=np.int64)
+    masks[:n_units] = [m for _, _, m in units]
+    step_of = np.concatenate([-masks, masks])  # end codes, then start codes
     state = np.cumsum(step_of[key & ((1 << bits) - 1)])
+    before_after = np.arange((n + 1) ** 2)
+    lost_now = before_after % (n + 1) - before_after // (n + 1)
+    share_of = np.where(lost_now > 0, lost_now / np.maximum(n - before_after // (n + 1), 1), 0.0)
     if table is not None:
         n_down = table[state]
     else:
         lanes = (1 << flags) - 1
-        n_down = sum(((state >> (i * flags)) & lanes) != 0 for i in range(n))
+        n_down = sum((((state >> (i * flags)) & lanes) != 0).astype(np.intp) for i in range(n))
     tq = key >> bits  # time in quanta
     q = horizon / 2.0**30
     down = n_down > n - k
     where = np.flatnonzero(down)
     nxt = np.minimum(where + 1, len(tq) - 1)
     trial_of = tq[where] >> 31
-    down_time = np.bincount(trial_of, weights=(tq[nxt] - tq[where]) * q, minlength=trials)
+    down_time = _per_trial(trial_of, (tq[nxt] - tq[where]) * q, trials)
     begins = where[(where == 0) | ~down[where - 1]]
-    outages = np.bincount(tq[begins] >> 31, minlength=trials)
+    outages = _per_trial(tq[begins] >> 31, np.ones(len(begins)), trials)
 
     loss = np.zeros(trials)
     if d > 0:
+        # Replica losses that leave the system up; n_down[-1] is 0 (all intervals have ended),
+        # so n_down[fail - 1] is the count before the event even for fail = 0.
         rise = np.empty(len(n_down), bool)
         rise[0] = n_down[0] > 0
         np.greater(n_down[1:], n_down[:-1], out=rise[1:])
@@ -447,39 +468,40 @@ def _chunk(
         fail = np.flatnonzero(rise)
         tf = tq[fail]
         trial_f = tf >> 31
-        after = n_down[fail].astype(float)
-        before = np.where(fail > 0, n_down[fail - 1], 0)
-        share = (after - before) / (n - before)
+        share = share_of[n_down[fail - 1] * (n + 1) + n_down[fail]]
         if mode == "active-passive":
             share = (rng.random(len(share)) < share).astype(float)
-        share[tf - (trial_f << 31) == 1 << 29] = 0.0  # the stationary start is not a failure
-        lost_time = np.full(len(tf), d)
+        share[(tf & ((1 << 31) - 1)) == 1 << 29] = 0.0  # the stationary start is no failure
+        loss = d * _per_trial(trial_f, share, trials)
         # A failover ends at the next outage or at the end of its trial, whichever is first.
-        ends = ((np.arange(trials, dtype=np.int64) << 31) + (3 << 29)).astype(float)
-        barriers = np.sort(np.concatenate([tq[begins].astype(float), ends]))
-        previous = np.r_[-np.inf, barriers[:-1]]
-        tf = tf.astype(float)
-        low = np.searchsorted(tf, np.maximum(barriers - d / q, previous), "right")
-        _cut(lost_time, tf, barriers, low, q)
-        loss = np.bincount(trial_f, weights=lost_time * share, minlength=trials)
+        ends = (np.arange(trials, dtype=np.int64) << 31) + (3 << 29)
+        barriers = np.sort(np.concatenate([tq[begins], ends]))
+        previous = np.concatenate([[-(1 << 62)], barriers[:-1]])
+        low = np.searchsorted(tf, np.maximum(barriers - math.ceil(d / q), previous), "right")
+        idx, left = _cut(tf, barriers, low)
+        if len(idx):
+            loss -= np.bincount(trial_f[idx], weights=(d - left * q) * share[idx], minlength=trials)
     return down_time, loss, outages, samples
 
 
-def _cut(values: np.ndarray, tf: np.ndarray, at: np.ndarray, low: np.ndarray, q: float) -> None:
-    """For each ``at[j]``, set ``values[i] = (at[j] - tf[i]) * q`` for ``low[j] <= i`` with
-    ``tf[i] < at[j]``: the failovers cut short by the barrier ``at[j]``.
+def _per_trial(trial: np.ndarray, weights: np.ndarray, trials: int) -> np.ndarray:
+    """Sum ``weights`` per trial for a sorted array of trial indices (cumulative sums)."""
+    total = np.concatenate([[0.0], np.cumsum(weights)])
+    bounds = np.searchsorted(trial, np.arange(trials + 1))
+    return np.diff(total[bounds])
 
-    Vectorised with ``np.repeat`` over the (few) affected events.
+
+def _cut(tf: np.ndarray, at: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Failovers cut short: indices ``i`` with ``low[j] <= i`` and ``tf[i] < at[j]`` for some
+    ``j``, and the time left until ``at[j]`` (quanta).  Vectorised with ``np.repeat``.
     """
     high = np.searchsorted(tf, at, side="left")
     low = np.minimum(low, high)
     lengths = high - low
     total = int(lengths.sum())
-    if total == 0:
-        return
     first = np.cumsum(lengths) - lengths
     idx = np.arange(total) - np.repeat(first - low, lengths)
-    values[idx] = (np.repeat(at, lengths) - tf[idx]) * q
+    return idx, np.repeat(at, lengths) - tf[idx]
 
 
 def simulate(
@@ -583,4 +605,4 @@ def simulate(
 
 
 #: Events per chunk of trials in :func:`simulate`: small enough to stay in cache.
-_CHUNK_EVENTS = 250000
+_CHUNK_EVENTS = 32_768
