@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
@@ -34,6 +35,7 @@ __all__ = [
     "MMC",
     "Estimate",
     "QueueSimulation",
+    "compare",
     "diurnal_rate",
     "erlang_b",
     "erlang_c",
@@ -235,6 +237,27 @@ class MMC:
             lo = np.where(below, mid, lo)
             hi = np.where(below, hi, mid)
         return _out(0.5 * (lo + hi))
+
+    def summary(self, target_wait: float) -> pd.Series:
+        """The figures a capacity review asks for, as a Series (scalar queues only).
+
+        Offered load (Erlangs), servers, utilisation, P(wait > 0), mean wait, p99
+        wait and p99 response (ms), and the share of requests that wait at most
+        ``target_wait`` seconds.
+        """
+        t = float(checks.non_negative("target_wait", target_wait))
+        return pd.Series(
+            {
+                "offered load (Erlangs)": float(self.offered_load),
+                "servers": int(self.servers),
+                "utilisation": float(self.utilization),
+                "P(wait > 0)": float(self.p_wait),
+                "mean wait (ms)": 1000.0 * float(self.mean_wait),
+                "p99 wait (ms)": 1000.0 * float(self.wait_percentile(0.99)),
+                "p99 response (ms)": 1000.0 * float(self.response_percentile(0.99)),
+                f"share waiting <= {1000 * t:g} ms": float(self.service_level(t)),
+            }
+        )
 
 
 def _below_one(q: ArrayLike) -> None:
@@ -552,3 +575,37 @@ def simulate_mmc(
         services=np.ascontiguousarray(serv[keep].T),
         level=lvl,
     )
+
+
+def compare(model: MMC, sim: QueueSimulation, target_wait: float) -> pd.DataFrame:
+    """Closed form against simulation: one row per figure, with the simulated CI.
+
+    Rows: P(wait > 0), mean wait (ms), p99 wait (ms), share waiting at most
+    ``target_wait`` seconds, p99 response (ms).  Columns: ``closed form``,
+    ``simulated``, ``CI low``, ``CI high`` and ``inside CI`` (whether the closed
+    form lies in the simulation's confidence interval).
+    """
+    t = float(checks.non_negative("target_wait", target_wait))
+    rows = {
+        "P(wait > 0)": (model.p_wait, sim.p_wait(), 1.0),
+        "mean wait (ms)": (model.mean_wait, sim.mean_wait(), 1000.0),
+        "p99 wait (ms)": (model.wait_percentile(0.99), sim.wait_percentile(0.99), 1000.0),
+        f"share waiting <= {1000 * t:g} ms": (model.service_level(t), sim.service_level(t), 1.0),
+        "p99 response (ms)": (
+            model.response_percentile(0.99),
+            sim.response_percentile(0.99),
+            1000.0,
+        ),
+    }
+    return pd.DataFrame(
+        {
+            name: {
+                "closed form": scale * float(exact),
+                "simulated": scale * est.value,
+                "CI low": scale * est.low,
+                "CI high": scale * est.high,
+                "inside CI": est.contains(float(exact)),
+            }
+            for name, (exact, est, scale) in rows.items()
+        }
+    ).T

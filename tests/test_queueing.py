@@ -269,3 +269,19 @@ def test_diurnal_rate_shape():
     assert q.diurnal_rate(14.0, 1000.0, 0.25, 20) == pytest.approx(625.0)  # halfway: cos = 0
     with pytest.raises(ValueError, match=r"trough_ratio must be within \[0, 1\], got 2\.0"):
         q.diurnal_rate(1.0, 10.0, 2.0)
+
+
+def test_summary_and_compare_tables():
+    m = q.mmc(0.2, 1 / 240, 55)
+    s = m.summary(15.0)
+    # Same published call-centre figures as above, in the table's units (ms).
+    assert s["P(wait > 0)"] == pytest.approx(0.2387, abs=5e-5)
+    assert s["mean wait (ms)"] == pytest.approx(8184.0, abs=0.5)
+    assert s["share waiting <= 15000 ms"] == pytest.approx(0.8459, abs=5e-5)
+    assert s["servers"] == 55
+    sim = q.simulate_mmc(2.4, 1.0, 3, 100_000, seed=5, level=0.999)
+    table = q.compare(q.mmc(2.4, 1.0, 3), sim, 0.5)
+    assert list(table.columns) == ["closed form", "simulated", "CI low", "CI high", "inside CI"]
+    assert table["inside CI"].all()
+    assert (table["CI low"] <= table["simulated"]).all()
+    assert (table["simulated"] <= table["CI high"]).all()
