@@ -508,9 +508,8 @@ class Hedged(LatencyDistribution):
 
     def isf(self, p: ArrayLike) -> float | np.ndarray:
         p = _p(p)
-        hi = self.base.isf(p)
-        lo = self.base.isf(np.sqrt(p))
-        return _solve_isf(lambda t: np.asarray(self.sf(t)), p, lo, hi)
+        # the hedged latency is never above the unhedged one, so base.isf(p) brackets it
+        return _solve_isf(lambda t: np.asarray(self.sf(t)), p, 0.0, self.base.isf(p))
 
     def _draw(self, size: int, rng: np.random.Generator) -> np.ndarray:
         first = self.base._draw(size, rng)
