@@ -296,7 +296,9 @@ class SimulationResult:
     ``ci_low``/``ci_high`` its normal-approximation confidence interval at ``confidence``;
     ``per_trial`` the availability of each trial (a trial is one ``horizon_hours`` of operation);
     ``samples`` the number of failure/repair cycles simulated; ``outages_per_trial`` the mean
-    number of full outages (system down because too few replicas) per trial.
+    number of full outages (system down because too few replicas) per trial;
+    ``outage_fraction`` and ``failover_fraction`` split the unavailability ``1 - availability``
+    into time with too few replicas and traffic lost during failovers.
     """
 
     availability: float
@@ -307,7 +309,24 @@ class SimulationResult:
     horizon_hours: float
     samples: int
     outages_per_trial: float
+    outage_fraction: float
+    failover_fraction: float
     per_trial: np.ndarray = field(repr=False)
+
+    def outage_process(self) -> tuple[float, float]:
+        """Mean time between outages and mean outage length, in hours: ``(MTBF, MTTR)``.
+
+        ``MTTR = outage hours / outages`` and ``MTBF = (horizon - outage hours) / outages`` per
+        trial, so that ``from_mtbf(MTBF, MTTR) = 1 - outage_fraction``: the whole system seen as
+        one component, e.g. a region's deployment inside a multi-region design.
+        """
+        if self.outages_per_trial <= 0:
+            raise ValueError(
+                f"outages_per_trial must be > 0 to estimate an outage process, got "
+                f"{self.outages_per_trial}; simulate more trials or a longer horizon"
+            )
+        down = self.outage_fraction * self.horizon_hours
+        return (self.horizon_hours - down) / self.outages_per_trial, down / self.outages_per_trial
 
     @property
     def downtime_minutes_per_month(self) -> float:
@@ -600,6 +619,8 @@ def simulate(
         horizon_hours=horizon,
         samples=samples,
         outages_per_trial=float(np.concatenate(outages).mean()),
+        outage_fraction=float(np.concatenate(down_time).mean() / horizon),
+        failover_fraction=float(np.concatenate(loss).mean() / horizon),
         per_trial=per_trial,
     )
 

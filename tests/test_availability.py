@@ -326,3 +326,17 @@ def test_simulation_inputs_are_checked():
         av.simulate(100.0, av.Durations(1.0, sampler=lambda rng, size: -np.ones(size)))
     with pytest.raises(ValueError, match="at least one availability"):
         av.serial()
+
+
+def test_outage_process_recovers_the_inputs_and_splits_unavailability():
+    res = av.simulate(200.0, 5.0, trials=2000, seed=11)
+    mtbf, mttr = res.outage_process()
+    assert mtbf == pytest.approx(200.0, rel=0.03)
+    assert mttr == pytest.approx(5.0, rel=0.03)
+    assert res.failover_fraction == 0.0
+    both = av.simulate(200.0, 5.0, 2, 1, failover_minutes=20.0, trials=500, seed=12)
+    total = both.outage_fraction + both.failover_fraction
+    assert total == pytest.approx(1 - both.availability, rel=1e-9)
+    assert both.failover_fraction > 0
+    with pytest.raises(ValueError, match="outages_per_trial must be > 0"):
+        av.simulate(1e9, 1.0, trials=2, horizon_hours=1.0, seed=0).outage_process()
