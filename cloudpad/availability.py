@@ -8,8 +8,8 @@ Closed forms
 ------------
 * :func:`downtime` - allowed downtime ``(1 - A) * period``.
 * :func:`serial`, :func:`parallel`, :func:`k_of_n` - composite availability of independent
-  components (Azure Architecture Center, "Composite SLAs"; Trivedi, *Probability and Statistics
-  with Reliability, Queuing and Computer Science Applications*, ch. 4).
+  components (Azure Architecture Center, "Composite SLAs"; Trivedi 2002, *Probability and
+  Statistics with Reliability, Queuing and Computer Science Applications*, 2nd ed.).
 * :func:`from_mtbf` - steady-state availability ``MTBF / (MTBF + MTTR)`` of an alternating
   renewal process.
 * :func:`redundant` - ``k``-of-``n`` replicas with a failover (detection) delay, the closed form
@@ -150,7 +150,7 @@ def k_of_n(k: int, n: int, a: ArrayLike) -> float | np.ndarray:
     """Availability of ``n`` identical independent components of which at least ``k`` must be up.
 
     Formula: ``sum_{i=k}^{n} C(n, i) a^i (1 - a)^(n - i)``, the binomial survival function
-    (Trivedi 2016, section 4.x, "k-out-of-n systems").  ``k = 1`` is :func:`parallel` of ``n``
+    (Trivedi 2002, "k-out-of-n systems").  ``k = 1`` is :func:`parallel` of ``n``
     copies, ``k = n`` is :func:`serial` of ``n`` copies, ``k = 0`` is 1.
     """
     n = checks.whole("n", n, minimum=1)
@@ -166,8 +166,9 @@ def from_mtbf(mtbf_hours: ArrayLike, mttr_hours: ArrayLike) -> float | np.ndarra
     """Steady-state availability of a component that fails and is repaired.
 
     Formula: ``A = MTBF / (MTBF + MTTR)``, the long-run fraction of time up of an alternating
-    renewal process (any up/down distributions; Trivedi 2016, ch. 8).  ``mtbf_hours`` is the mean
-    up time (> 0), ``mttr_hours`` the mean time to restore (>= 0), both in hours.
+    renewal process (any up/down distributions; renewal-reward theorem, Trivedi 2002).
+    ``mtbf_hours`` is the mean up time (> 0), ``mttr_hours`` the mean time to restore (>= 0),
+    both in hours.
     """
     up = checks.positive("mtbf_hours", mtbf_hours)
     down = checks.non_negative("mttr_hours", mttr_hours)

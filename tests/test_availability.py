@@ -242,7 +242,8 @@ def test_simulation_shared_region_is_a_correlated_failure():
 
 
 def test_simulation_with_other_distributions_keeps_the_mean_formula():
-    # Renewal theory: long-run availability depends on the means only (Trivedi 2016, ch. 8).
+    # Long-run availability depends on the means only (renewal-reward theorem; Trivedi 2002,
+    # Probability and Statistics with Reliability, Queuing and Computer Science Applications).
     repair = av.Durations(5.0, "lognormal", shape=1.5)
     res = av.simulate(200.0, repair, trials=3000, seed=6)
     assert _inside(res, av.from_mtbf(200.0, 5.0))
