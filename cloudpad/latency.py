@@ -57,6 +57,7 @@ __all__ = [
     "PointMass",
     "TiedResult",
     "TimeoutRetry",
+    "fanout_for_latency",
     "fanout_slow_probability",
     "fiber_rtt_ms",
     "great_circle_km",
@@ -227,6 +228,27 @@ class Lognormal(LatencyDistribution):
         if t <= m:
             raise ValueError(f"tail_ms must be > median_ms ({m!r}), got {t!r}")
         return cls(m, float(np.log(t / m) / special.ndtri(q)))
+
+    @classmethod
+    def through(cls, t1_ms: float, q1: float, t2_ms: float, q2: float) -> Lognormal:
+        """The lognormal whose ``q1`` quantile is ``t1_ms`` and ``q2`` quantile is ``t2_ms``.
+
+        ``sigma = ln(t2 / t1) / (z2 - z1)`` and ``median = t1 / exp(sigma z1)`` with
+        ``z = Phi^{-1}(q)`` (``z2`` from ``isf(1 - q2)`` so that quantiles very
+        close to 1 keep their precision).  Requires ``q1 < q2`` and ``t1 < t2``.
+        """
+        t1 = float(checks.positive("t1_ms", t1_ms))
+        t2 = float(checks.positive("t2_ms", t2_ms))
+        q1 = float(checks.in_range("q1", q1, 0.0, 1.0, closed=False))
+        q2 = float(checks.in_range("q2", q2, 0.0, 1.0, closed=False))
+        if not (q1 < q2 and t1 < t2):
+            raise ValueError(
+                f"q1 < q2 and t1_ms < t2_ms are required, got q1={q1!r}, q2={q2!r}, "
+                f"t1_ms={t1!r}, t2_ms={t2!r}"
+            )
+        z1, z2 = float(special.ndtri(q1)), float(-special.ndtri(1.0 - q2))
+        sigma = float(np.log(t2 / t1) / (z2 - z1))
+        return cls(t1 / float(np.exp(sigma * z1)), sigma)
 
     def sf(self, t: ArrayLike) -> float | np.ndarray:
         t = np.asarray(checks.as_float("t", t))
@@ -452,6 +474,24 @@ def max_of_n_quantile(dist: LatencyDistribution, n: ArrayLike, q: ArrayLike) -> 
     with np.errstate(divide="ignore"):
         per_draw = -np.expm1(np.log(q) / n)
     return dist.isf(per_draw)
+
+
+def fanout_for_latency(
+    dist: LatencyDistribution, latency_ms: ArrayLike, q: float
+) -> float | np.ndarray:
+    """The smallest fan-out ``n`` whose ``q`` quantile of the slowest draw reaches ``latency_ms``.
+
+    From ``F(t)^n <= q``: ``n = ceil(ln q / ln F(t))`` with ``F = dist.cdf``;
+    1 when one draw already reaches it, ``inf`` when ``F(t) = 1`` (never
+    reached).  Answers "how wide must the fan-out be before the ``q``
+    percentile of a user request is ``latency_ms``?" under independent draws.
+    """
+    t = checks.non_negative("latency_ms", latency_ms)
+    q = float(checks.in_range("q", q, 0.0, 1.0, closed=False))
+    s = np.asarray(dist.sf(t), dtype=float)
+    with np.errstate(divide="ignore"):
+        n = np.ceil(np.log(q) / np.log1p(-s) * (1 - 1e-12))
+    return _out(np.where(s >= 1.0, 1.0, np.maximum(n, 1.0)))
 
 
 def kth_of_n_quantile(

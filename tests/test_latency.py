@@ -28,6 +28,7 @@ from cloudpad.latency import (
     Mixture,
     PointMass,
     TimeoutRetry,
+    fanout_for_latency,
     fanout_slow_probability,
     hedging_tradeoff,
     kth_of_n_quantile,
@@ -164,6 +165,23 @@ def test_hedged_requests_google_benchmark_what_the_model_says():
     assert hedged < 1800.0 / 10
     single_p999 = float(read.quantile(0.999))
     assert single_p999 - 0.5 <= hedged <= single_p999 + 10.0 + 0.5
+
+
+def test_lognormal_through_two_quantiles():
+    read = _paper_benchmark_read()
+    tail = -math.expm1(math.log(0.999) / 1000)
+    via = Lognormal.through(10.0, 0.98, 1800.0, 1 - tail)
+    assert via.median_ms == pytest.approx(read.median_ms, rel=1e-6)
+    assert via.sigma == pytest.approx(read.sigma, rel=1e-6)
+    assert via.isf(tail) == pytest.approx(1800.0, rel=1e-6)
+
+
+def test_fanout_for_latency_is_the_first_fanout_that_reaches_it():
+    leaf = Lognormal.from_percentiles(1.0, 10.0)
+    n = int(fanout_for_latency(leaf, 140.0, 0.99))
+    assert max_of_n_quantile(leaf, n, 0.99) >= 140.0 > max_of_n_quantile(leaf, n - 1, 0.99)
+    assert fanout_for_latency(leaf, 0.5, 0.99) == 1.0
+    assert fanout_for_latency(PointMass(3.0), 5.0, 0.99) == math.inf
 
 
 def test_hedge_at_the_95th_percentile_costs_5_percent():
@@ -467,6 +485,8 @@ def test_retry_after_timeout_worse_than_hedge_at_same_delay():
         (lambda: simulate_tied(PointMass(0), PointMass(1), 10, delay_ms=-1), "delay_ms must be"),
         (lambda: Lognormal(0.0, 1.0), "median_ms must be a finite number > 0, got 0.0"),
         (lambda: Lognormal.from_percentiles(10, 5), "tail_ms must be > median_ms"),
+        (lambda: Lognormal.through(10, 0.9, 5, 0.99), "q1 < q2 and t1_ms < t2_ms are required"),
+        (lambda: fanout_for_latency(PointMass(1), -1.0, 0.5), "latency_ms must be a finite"),
         (lambda: Lognormal(1, 1).quantile(1.2), r"q must be within \[0, 1\], got 1.2"),
         (lambda: max_of_n_quantile(Lognormal(1, 1), 0, 0.5), "n must be a whole number >= 1"),
         (lambda: kth_of_n_quantile(Lognormal(1, 1), 10, 11, 0.5), "k must be <= n"),
