@@ -36,9 +36,10 @@ def test_aviation_formulary_lax_jfk_central_angle():
 
 
 def test_rosetta_code_bna_lax():
-    # Rosetta Code, task "Haversine formula": Nashville BNA (36.12, -86.67) to Los Angeles LAX
-    # (33.94, -118.40); the task's talk page (Kaimbridge) gives 2886.444442837983 km for
-    # R = 6371.0 km and the task's reference answer 2887.2599506071106 km for R = 6372.8 km.
+    # Rosetta Code, task "Haversine formula" (https://rosettacode.org/wiki/Haversine_formula):
+    # Nashville BNA (36.12, -86.67) to Los Angeles LAX (33.94, -118.40).  The task text (note by
+    # user Kaimbridge) gives 6371.0 km -> 2886.44444283798... km and 6372.8 km -> 2887.25995060711
+    # km; the task's solutions print 2887.2599506071106 km for R = 6372.8 km.
     assert great_circle_km(36.12, -86.67, 33.94, -118.40) == pytest.approx(2886.444442837983, 1e-9)
     d = great_circle_km(36.12, -86.67, 33.94, -118.40, radius_km=6372.8)
     assert d == pytest.approx(2887.2599506071106, rel=1e-9)
