@@ -28,6 +28,7 @@ sorted event streams (see :func:`simulate` for the method).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import math
 import statistics
@@ -628,3 +629,60 @@ def simulate(
 
 #: Events per chunk of trials in :func:`simulate`: small enough to stay in cache.
 _CHUNK_EVENTS = 32_768
+
+
+def multi_region(
+    regional: SimulationResult,
+    regions: int = 2,
+    *,
+    failover_minutes: float = 0.0,
+    mode: str = "active-active",
+    shared: Domain | None = None,
+    trials: int = 2000,
+    seed: int | None = 0,
+) -> SimulationResult:
+    """Availability of ``regions`` copies of a regional deployment, at least one needed.
+
+    Two-level model.  ``regional`` is the simulation of one region's deployment (replicas,
+    zones, the region itself); its outages are summarised by
+    :meth:`SimulationResult.outage_process` as one component with that MTBF and MTTR
+    (exponential up and down times: an approximation, the regional outages' real distribution
+    is a mixture).  :func:`simulate` then runs ``regions`` such components with the cross-region
+    ``failover_minutes`` and ``mode`` (``"active-passive"``: the region that fails is the active
+    one with probability ``1/c``; ``"active-active"``: its share of traffic fails during the
+    failover), and ``shared``, a :class:`Domain` whose ``members`` must all be 0, adds a failure
+    common to every region (a global control plane, DNS, a configuration pushed everywhere).
+    Finally the within-region failover loss ``regional.failover_fraction`` is subtracted: traffic
+    keeps flowing through regional load balancers whose replica losses cost the same share as in
+    one region.  With exponential durations and no ``shared`` domain the result agrees with
+    ``redundant(MTBF, MTTR, regions, 1, failover_minutes) - regional.failover_fraction``.
+    """
+    n = checks.whole("regions", regions, minimum=1)
+    mtbf, mttr = regional.outage_process()
+    domains: list[Domain] = []
+    if shared is not None:
+        if set(shared.members) != {0}:
+            raise ValueError(f"shared.members must all be 0, got {shared.members}")
+        domains = [Domain(shared.up, shared.down, (0,) * n)]
+    top = simulate(
+        mtbf,
+        mttr,
+        n,
+        1,
+        domains=domains,
+        failover_minutes=failover_minutes,
+        mode=mode,
+        horizon_hours=regional.horizon_hours,
+        trials=trials,
+        confidence=regional.confidence,
+        seed=seed,
+    )
+    shift = regional.failover_fraction
+    return dataclasses.replace(
+        top,
+        availability=top.availability - shift,
+        ci_low=top.ci_low - shift,
+        ci_high=top.ci_high - shift,
+        failover_fraction=top.failover_fraction + shift,
+        per_trial=top.per_trial - shift,
+    )

@@ -341,3 +341,18 @@ def test_outage_process_recovers_the_inputs_and_splits_unavailability():
     assert both.failover_fraction > 0
     with pytest.raises(ValueError, match="outages_per_trial must be > 0"):
         av.simulate(1e9, 1.0, trials=2, horizon_hours=1.0, seed=0).outage_process()
+
+
+def test_multi_region_two_level_model_matches_closed_form():
+    regional = av.simulate(500.0, 2.0, 2, 1, failover_minutes=1.0, trials=2000, seed=13)
+    mtbf, mttr = regional.outage_process()
+    both = av.multi_region(regional, 2, failover_minutes=15.0, trials=4000, seed=14)
+    closed = av.redundant(mtbf, mttr, 2, 1, 15.0) - regional.failover_fraction
+    assert both.ci_low <= closed <= both.ci_high
+    # A failure shared by both regions caps the result at the shared domain's availability.
+    shared = av.Domain(av.Durations(5000.0), av.Durations(5.0), (0,))
+    capped = av.multi_region(regional, 2, failover_minutes=15.0, shared=shared, seed=15)
+    assert capped.ci_low <= av.from_mtbf(5000.0, 5.0) * (closed + regional.failover_fraction)
+    assert capped.ci_high < both.ci_low
+    with pytest.raises(ValueError, match="shared.members must all be 0"):
+        av.multi_region(regional, shared=av.Domain(av.Durations(1.0), av.Durations(1.0), (1,)))
