@@ -188,6 +188,29 @@ def error_budget(slo: ArrayLike, requests: ArrayLike) -> float | np.ndarray:
     return (1.0 - s) * r
 
 
+def combined_failures(
+    mtbf_hours: Sequence[float], mttr_hours: Sequence[float]
+) -> tuple[float, float]:
+    """MTBF and MTTR, in hours, of a component that is down whenever any independent cause is.
+
+    A replica in its own zone is down when the replica or the zone has failed.  With failure
+    rates ``1 / MTBF_i`` and availabilities ``A_i = from_mtbf(MTBF_i, MTTR_i)``, the time up
+    between failures has mean ``MTBF = 1 / sum(1 / MTBF_i)`` (exact for exponential up times)
+    and ``MTTR = MTBF * (1 - A) / A`` with ``A = prod(A_i)``, so that ``from_mtbf(MTBF, MTTR)``
+    is the product of the availabilities (renewal-reward theorem).  Use the pair with
+    :func:`redundant` for replicas spread one per zone.
+    """
+    if len(mtbf_hours) == 0 or len(mtbf_hours) != len(mttr_hours):
+        raise ValueError(
+            f"mtbf_hours and mttr_hours must be non-empty and of equal length, got "
+            f"{len(mtbf_hours)} and {len(mttr_hours)}"
+        )
+    up = np.asarray(checks.positive("mtbf_hours", list(mtbf_hours)), dtype=float)
+    a = float(np.prod(from_mtbf(up, list(mttr_hours))))
+    mtbf = float(1.0 / np.sum(1.0 / up))
+    return mtbf, mtbf * (1.0 - a) / a
+
+
 def redundant(
     mtbf_hours: ArrayLike,
     mttr_hours: ArrayLike,

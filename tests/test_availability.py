@@ -356,3 +356,16 @@ def test_multi_region_two_level_model_matches_closed_form():
     assert capped.ci_high < both.ci_low
     with pytest.raises(ValueError, match="shared.members must all be 0"):
         av.multi_region(regional, shared=av.Domain(av.Durations(1.0), av.Durations(1.0), (1,)))
+
+
+def test_combined_failures_product_of_availabilities_and_simulation():
+    mtbf, mttr = av.combined_failures([200.0, 1000.0], [5.0, 10.0])
+    assert mtbf == pytest.approx(1 / (1 / 200 + 1 / 1000))
+    assert av.from_mtbf(mtbf, mttr) == pytest.approx(
+        av.from_mtbf(200.0, 5.0) * av.from_mtbf(1000.0, 10.0)
+    )
+    zones = av.Domain(av.Durations(1000.0), av.Durations(10.0), (0, 1, 2))
+    res = av.simulate(200.0, 5.0, 3, 2, domains=[zones], failover_minutes=5.0, seed=16)
+    assert res.ci_low <= av.redundant(mtbf, mttr, 3, 2, 5.0) <= res.ci_high
+    with pytest.raises(ValueError, match="equal length"):
+        av.combined_failures([1.0], [])
