@@ -393,7 +393,7 @@ def _batch_estimate(per_stream: np.ndarray, pooled: float, level: float) -> Esti
 
 
 def _quantile_estimate(x: np.ndarray, q: float, level: float) -> Estimate:
-    """Pooled ``q``-quantile of ``x`` (streams x customers) with a batch CI.
+    """Pooled ``q``-quantile of ``x`` (customers x streams) with a batch CI.
 
     The share of each stream at or below the pooled quantile gives a Student-t
     interval ``q +- h`` for the probability; the quantile's interval is the pooled
@@ -401,7 +401,7 @@ def _quantile_estimate(x: np.ndarray, q: float, level: float) -> Estimate:
     which keeps its coverage where per-stream quantiles of short streams are biased.
     """
     value = float(np.quantile(x, q))
-    share = _batch_estimate((x <= value).mean(axis=1), q, level)
+    share = _batch_estimate((x <= value).mean(axis=0), q, level)
     low = float(np.quantile(x, max(share.low, 0.0)))
     high = float(np.quantile(x, min(share.high, 1.0)))
     return Estimate(value=value, low=min(low, value), high=max(high, value), level=level)
@@ -411,9 +411,9 @@ def _quantile_estimate(x: np.ndarray, q: float, level: float) -> Estimate:
 class QueueSimulation:
     """Waits and service times of a simulated FCFS queue (from :func:`simulate_mmc`).
 
-    ``waits`` and ``services`` have shape ``(streams, customers_per_stream)``
-    (seconds, warm-up removed).  Streams are independent replications, so each
-    estimate's confidence interval comes from the spread of the per-stream
+    ``waits`` and ``services`` have shape ``(customers_per_stream, streams)``
+    (seconds, warm-up removed; one column per stream).  Streams are independent
+    replications, so each estimate's confidence interval comes from the spread of the per-stream
     statistics (Student t with ``streams - 1`` degrees of freedom), which is valid
     although successive waits within a stream are correlated.
     """
@@ -432,22 +432,22 @@ class QueueSimulation:
 
     def mean_wait(self) -> Estimate:
         """Mean time in queue, seconds."""
-        return _batch_estimate(self.waits.mean(axis=1), self.waits.mean(), self.level)
+        return _batch_estimate(self.waits.mean(axis=0), self.waits.mean(), self.level)
 
     def mean_response(self) -> Estimate:
         """Mean time in system (wait + service), seconds."""
         t = self.waits + self.services
-        return _batch_estimate(t.mean(axis=1), t.mean(), self.level)
+        return _batch_estimate(t.mean(axis=0), t.mean(), self.level)
 
     def p_wait(self) -> Estimate:
         """Fraction of requests that waited at all (compare with Erlang C)."""
         w = self.waits > 0
-        return _batch_estimate(w.mean(axis=1), w.mean(), self.level)
+        return _batch_estimate(w.mean(axis=0), w.mean(), self.level)
 
     def service_level(self, t: float) -> Estimate:
         """Fraction of requests that waited at most ``t`` seconds."""
         w = self.waits <= float(checks.non_negative("t", t))
-        return _batch_estimate(w.mean(axis=1), w.mean(), self.level)
+        return _batch_estimate(w.mean(axis=0), w.mean(), self.level)
 
     def wait_percentile(self, q: float) -> Estimate:
         """``q``-quantile of the wait (pooled); CI by inverting the CI of ``P(W <= x_q)``."""
@@ -485,24 +485,28 @@ def _waits_many_servers(
     NumPy operations on all streams at once.  ``initial`` (shape ``(c, streams)``,
     sorted along axis 0) gives the server-free times at time 0; default all zero.
     """
-    n, r = arrivals.shape
+    r = arrivals.shape[1]
     c = servers
     # One row per server rank, one column per stream: free[0] <= ... <= free[c-1],
-    # then a row of +inf (so the last rank's "next" is infinite).  Times start at 0.
-    # Two buffers swap roles each step, so a step is four NumPy calls.
-    cur = np.zeros((c + 1, r))
+    # then a row of +inf (so the last rank's "next" is infinite).  Two buffers swap
+    # roles each step, so a step is four NumPy calls on precomputed views.
+    buf_a = np.zeros((c + 1, r))
     if initial is not None:
-        cur[:c] = initial
-    nxt = np.empty((c + 1, r))
-    cur[c] = nxt[c] = np.inf
+        buf_a[:c] = initial
+    buf_b = np.empty((c + 1, r))
+    buf_a[c] = buf_b[c] = np.inf
+    views = [
+        (cur[0], cur[1:], nxt[:c], cur[1:c], nxt[1:c])
+        for cur, nxt in ((buf_a, buf_b), (buf_b, buf_a))
+    ]
     starts = np.empty_like(arrivals)
     x = np.empty(r)
-    for k in range(n):
-        np.maximum(arrivals[k], cur[0], out=starts[k])  # takes the earliest-free server
-        np.add(starts[k], serv[k], out=x)  # which is free again at x
-        np.minimum(cur[1:], x, out=nxt[:c])  # nxt_j = min(free_{j+1}, x); nxt_0 final
-        np.maximum(cur[1:c], nxt[1:c], out=nxt[1:c])  # nxt_j = max(free_j, ...), j >= 1
-        cur, nxt = nxt, cur
+    for k, (a, s, start) in enumerate(zip(arrivals, serv, starts, strict=True)):
+        first, rest, new_all, mid, new_mid = views[k & 1]
+        np.maximum(a, first, out=start)  # takes the earliest-free server
+        np.add(start, s, out=x)  # which is free again at x
+        np.minimum(rest, x, out=new_all)  # new_j = min(free_{j+1}, x); new_0 final
+        np.maximum(mid, new_mid, out=new_mid)  # new_j = max(free_j, ...), j >= 1
     starts -= arrivals
     return starts
 
@@ -565,14 +569,14 @@ def simulate_mmc(
         initial = np.zeros((c, r))
         initial[c - busy :] = np.sort(rng.standard_exponential((busy, r)) / mu, axis=0)
         initial.sort(axis=0)
-        waits = _waits_many_servers(np.cumsum(inter, axis=0), serv, c, initial)
+        waits = _waits_many_servers(np.cumsum(inter, axis=0, out=inter), serv, c, initial)
     keep = slice(w0, n)
     return QueueSimulation(
         arrival_rate=lam,
         service_rate=mu,
         servers=c,
-        waits=np.ascontiguousarray(waits[keep].T),
-        services=np.ascontiguousarray(serv[keep].T),
+        waits=waits[keep],
+        services=serv[keep],
         level=lvl,
     )
 
