@@ -709,3 +709,84 @@ def multi_region(
         failover_fraction=top.failover_fraction + shift,
         per_trial=top.per_trial - shift,
     )
+
+
+def _durations_pair(name: str, pair: tuple[float, float]) -> tuple[Durations, Durations]:
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be a pair (mtbf_hours, mttr_hours), got {pair!r}")
+    return Durations(float(checks.positive(f"{name} mtbf_hours", pair[0]))), Durations(
+        float(checks.positive(f"{name} mttr_hours", pair[1]))
+    )
+
+
+def one_region(
+    instances: int,
+    instance: tuple[float, float],
+    zone: tuple[float, float],
+    region: tuple[float, float],
+    *,
+    shared: tuple[float, float] | None = None,
+    failover_minutes: float = 0.0,
+    trials: int = 2000,
+    seed: int | None = 0,
+) -> SimulationResult:
+    """Simulate ``instances`` replicas spread one per zone of one region, one of them needed.
+
+    Each argument pair is ``(MTBF, MTTR)`` in hours with exponential durations: ``instance`` for
+    each replica, ``zone`` for each zone (a zone outage takes its replica), ``region`` for the
+    region (its outage takes every zone: the correlated failure zone redundancy cannot mask), and
+    ``shared`` for an optional failure common to everything (global control plane, DNS).
+    ``failover_minutes`` is the load balancer's detection time.  See :func:`simulate`; the closed
+    form is :func:`one_region_closed`.
+    """
+    n = checks.whole("instances", instances, minimum=1)
+    levels = [Domain(*_durations_pair("zone", zone), tuple(range(n)))]
+    levels.append(Domain(*_durations_pair("region", region), (0,) * n))
+    if shared is not None:
+        levels.append(Domain(*_durations_pair("shared", shared), (0,) * n))
+    up, down = _durations_pair("instance", instance)
+    return simulate(
+        up, down, n, 1, domains=levels, failover_minutes=failover_minutes, trials=trials, seed=seed
+    )
+
+
+def one_region_closed(
+    instances: int,
+    instance: tuple[float, float],
+    zone: tuple[float, float],
+    region: tuple[float, float],
+    *,
+    shared: tuple[float, float] | None = None,
+    failover_minutes: float = 0.0,
+) -> float:
+    """Closed form of :func:`one_region`.
+
+    Formula: each replica with its zone is one component (:func:`combined_failures`), ``n`` of
+    them in parallel with the failover loss (:func:`redundant`), in series with the region and
+    the shared failure: ``A = redundant(...) * A_region * A_shared``.  First order in the failover
+    time; exact otherwise for exponential durations.
+    """
+    n = checks.whole("instances", instances, minimum=1)
+    mtbf, mttr = combined_failures([instance[0], zone[0]], [instance[1], zone[1]])
+    a = redundant(mtbf, mttr, n, 1, failover_minutes) * from_mtbf(*region)
+    return float(a * (from_mtbf(*shared) if shared is not None else 1.0))
+
+
+def multi_region_closed(
+    regional: SimulationResult,
+    regions: int = 2,
+    *,
+    failover_minutes: float = 0.0,
+    shared: tuple[float, float] | None = None,
+) -> float:
+    """Closed form of :func:`multi_region` with exponential regional outages.
+
+    Formula: ``A = redundant(MTBF_r, MTTR_r, regions, 1, failover) * A_shared - L`` with
+    ``(MTBF_r, MTTR_r) = regional.outage_process()`` and ``L = regional.failover_fraction``, the
+    within-region failover loss.  The same for active-active and active-passive (see
+    :func:`redundant`): they differ in their failover time, not in the formula.
+    """
+    mtbf, mttr = regional.outage_process()
+    a = redundant(mtbf, mttr, regions, 1, failover_minutes)
+    a *= from_mtbf(*shared) if shared is not None else 1.0
+    return float(a - regional.failover_fraction)
