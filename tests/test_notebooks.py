@@ -97,11 +97,14 @@ def test_article_shape(path):
         body = [ln for ln in fig.splitlines()[1:] if ln.strip() and not ln.startswith(":")]
         assert body, f"figure without a caption: {fig[:60]}"
     assert "{glue:text}" in markdown or "{glue}" in markdown, "numbers in prose must be glued"
-    assert re.search(r"\{cite(:[pt])?\}", markdown), "no citation"
+    assert re.search(r"\{footcite(:[pt])?\}", markdown), "no citation ({footcite})"
+    assert not re.search(r"\{cite(:[pt])?\}", markdown), (
+        "use {footcite}: {cite} clashes across pages"
+    )
     assert re.search(r"^## Try it yourself", markdown, flags=re.M)
     assert "cloudpad run notebooks/" in markdown
     assert re.search(r"^## References", markdown, flags=re.M)
-    assert "{bibliography}" in markdown
+    assert "{footbibliography}" in markdown
     words = len(re.findall(r"[A-Za-z][A-Za-z'-]*", prose(nb)))
     assert 1000 <= words <= 2500, f"{words} words of prose; the standard asks for 1,000-2,500"
 
@@ -132,7 +135,15 @@ def test_citations_resolve():
     used = set()
     for path in NOTEBOOKS:
         markdown = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
-        for group in re.findall(r"\{cite(?::[pt])?\}`([^`]+)`", markdown):
+        for group in re.findall(r"\{footcite(?::[pt])?\}`([^`]+)`", markdown):
             used |= {k.strip() for k in group.split(",")}
     assert used, "no citations found"
     assert used <= keys, f"cited but not in references/*.bib: {sorted(used - keys)}"
+
+
+def test_bibtex_keys_unique_across_files():
+    seen: dict[str, str] = {}
+    for bib in sorted((ROOT / "references").glob("*.bib")):
+        for key in re.findall(r"^@\w+\{([^,]+),", bib.read_text(), flags=re.M):
+            assert key not in seen, f"{key} is in both {seen[key]} and {bib.name}"
+            seen[key] = bib.name
