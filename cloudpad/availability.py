@@ -660,7 +660,7 @@ def multi_region(
     *,
     failover_minutes: float = 0.0,
     mode: str = "active-active",
-    shared: Domain | None = None,
+    shared: Domain | tuple[float, float] | None = None,
     trials: int = 2000,
     seed: int | None = 0,
 ) -> SimulationResult:
@@ -673,7 +673,8 @@ def multi_region(
     is a mixture).  :func:`simulate` then runs ``regions`` such components with the cross-region
     ``failover_minutes`` and ``mode`` (``"active-passive"``: the region that fails is the active
     one with probability ``1/c``; ``"active-active"``: its share of traffic fails during the
-    failover), and ``shared``, a :class:`Domain` whose ``members`` must all be 0, adds a failure
+    failover), and ``shared``, a pair ``(MTBF, MTTR)`` in hours or a :class:`Domain` whose
+    ``members`` are all 0, adds a failure
     common to every region (a global control plane, DNS, a configuration pushed everywhere).
     Finally the within-region failover loss ``regional.failover_fraction`` is subtracted: traffic
     keeps flowing through regional load balancers whose replica losses cost the same share as in
@@ -683,6 +684,8 @@ def multi_region(
     n = checks.whole("regions", regions, minimum=1)
     mtbf, mttr = regional.outage_process()
     domains: list[Domain] = []
+    if shared is not None and not isinstance(shared, Domain):
+        shared = Domain(*_durations_pair("shared", shared), (0,))
     if shared is not None:
         if set(shared.members) != {0}:
             raise ValueError(f"shared.members must all be 0, got {shared.members}")

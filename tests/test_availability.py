@@ -381,6 +381,9 @@ def test_one_region_and_multi_region_helpers_agree_with_their_closed_forms():
     regional = av.one_region(2, inst, zone, region, failover_minutes=2.0, trials=4000, seed=18)
     both = av.multi_region(regional, 2, failover_minutes=20.0, mode="active-passive", seed=19)
     assert both.ci_low <= av.multi_region_closed(regional, 2, failover_minutes=20.0) <= both.ci_high
+    capped = av.multi_region(regional, 2, failover_minutes=20.0, shared=shared, seed=20)
+    limit = av.multi_region_closed(regional, 2, failover_minutes=20.0, shared=shared)
+    assert capped.ci_low <= limit <= capped.ci_high
     with pytest.raises(ValueError, match=r"zone must be a pair \(mtbf_hours, mttr_hours\)"):
         av.one_region(2, inst, (1.0,), region)
     with pytest.raises(ValueError, match="region mttr_hours must be a finite number > 0"):
