@@ -11,10 +11,10 @@ Sources followed:
   and ``C(c, A) = c B(c, A) / (c - A (1 - B(c, A)))``: the standard numerically
   stable route to Erlang C (no factorials, no overflow for thousands of
   servers); see e.g. Larson and Odoni, *Urban Operations Research* (1981),
-  section 4.6, and Kleinrock, *Queueing Systems* Vol. 1 (1975), section 3.5.
+  chapter 4, and Kleinrock, *Queueing Systems* Vol. 1 (1975), chapter 3 (M/M/m).
 * M/M/c waiting-time distribution under FCFS ``P(W <= t) = 1 - C exp(-(c mu - lambda) t)``
-  (Kleinrock 1975, eq. 3.40 and following; Gross and Harris, *Fundamentals of
-  Queueing Theory*, section 2.3).
+  (Kleinrock 1975, chapter 3; Gross, Shortle, Thompson and Harris, *Fundamentals of
+  Queueing Theory*, 4th ed. 2008, chapter 2).
 * Simulation: Lindley's recursion for one server (Lindley 1952) and the
   Kiefer–Wolfowitz workload vector for ``c`` servers (Kiefer and Wolfowitz 1955).
 """
@@ -85,7 +85,7 @@ def erlang_b(servers: ArrayLike, offered_load: ArrayLike) -> float | np.ndarray:
     Method: the recursion ``B(0) = 1``, ``B(k) = A B(k-1) / (k + A B(k-1))`` run to
     ``k = servers`` (numerically stable for any number of servers; no factorials).
     Vectorised over both arguments (broadcast); the Python loop runs over ``k``,
-    not over samples.  Source: Larson and Odoni (1981), section 4.6.
+    not over samples.  Source: Larson and Odoni (1981), chapter 4.
     """
     c = _servers(servers)
     a = checks.non_negative("offered_load", offered_load)
@@ -108,7 +108,7 @@ def erlang_c(servers: ArrayLike, offered_load: ArrayLike) -> float | np.ndarray:
     equivalent to the textbook ``(A^c / c!) (c / (c - A)) / (sum_{k<c} A^k/k! +
     (A^c / c!) (c / (c - A)))``.  ``offered_load = arrival_rate / service_rate`` in
     Erlangs; requires ``offered_load < servers`` (utilisation < 1), otherwise
-    ``ValueError``.  Sources: Kleinrock (1975), eq. 3.40; Larson and Odoni (1981), 4.6.
+    ``ValueError``.  Sources: Erlang (1917); Kleinrock (1975), chapter 3.
     """
     c = _servers(servers)
     a = checks.non_negative("offered_load", offered_load)
@@ -165,7 +165,7 @@ class MMC:
 
     @property
     def mean_wait(self) -> float | np.ndarray:
-        """Mean time in queue ``W_q = C / (c mu - lambda)`` in seconds (Kleinrock 1975, 3.43)."""
+        """Mean time in queue ``W_q = C / (c mu - lambda)`` in seconds (Kleinrock 1975, ch. 3)."""
         return _out(np.asarray(self.p_wait) / self._decay)
 
     @property
@@ -182,7 +182,7 @@ class MMC:
         """Fraction of requests that wait at most ``t`` seconds in the queue.
 
         ``P(W <= t) = 1 - C exp(-(c mu - lambda) t)`` for ``t >= 0`` (FCFS;
-        Kleinrock 1975, eq. 3.40 ff.).
+        Kleinrock 1975, chapter 3).
         """
         tt = checks.non_negative("t", t)
         return _out(1.0 - np.asarray(self.p_wait) * np.exp(-self._decay * np.asarray(tt)))
@@ -207,7 +207,7 @@ class MMC:
         ``theta = c mu - lambda`` otherwise, so
         ``P(T > t) = (1 - C) e^{-mu t} + C e^{-mu t} (1 + mu t phi((theta - mu) t))``
         with ``phi(x) = (1 - e^{-x}) / x`` (the hypoexponential tail; Erlang-2 when
-        ``theta = mu``).  Source: Gross and Harris, section 2.3 (M/M/c response time).
+        ``theta = mu``).  Source: Gross et al. (2008), chapter 2 (M/M/c).
         """
         tt = np.asarray(checks.non_negative("t", t), dtype=float)
         mu = np.asarray(self.service_rate, dtype=float)

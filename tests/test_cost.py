@@ -84,9 +84,10 @@ def test_gke_reserved_published_examples():
     # sizes"): a 150 GiB node reserves 9.8577 GiB including the 100 MiB eviction threshold.
     _, mem = cost.gke_reserved(32, 150.0)
     assert mem == pytest.approx(9.8577, abs=5e-5)
-    # learnk8s "Allocatable memory and CPU in Kubernetes nodes": n1-standard-2 (2 vCPU,
-    # 7.5 GiB) reserves 0.06 + 0.01 = 70 millicores and 0.25 x 4 + 0.2 x 3.5 = 1.7 GiB
-    # (plus the 100 MiB eviction threshold).
+    # D. Polencic, "Allocatable memory and CPU in Kubernetes Nodes" (learnkube.com/
+    # allocatable-resources), GKE section: an n1-standard-2 (2 vCPU, 7.5 GiB) reserves
+    # 0.06 + 0.01 = 70 millicores and 0.25 x 4 + 0.2 x 3.5 = 1.7 GiB, plus the 100 MB
+    # eviction threshold (taken here as 100 MiB, as in GKE's own page).
     cpu, mem = cost.gke_reserved(2, 7.5)
     assert cpu == pytest.approx(0.070)
     assert mem == pytest.approx(1.7 + 100 / 1024)
