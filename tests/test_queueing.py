@@ -71,7 +71,7 @@ def test_vectorised_erlang_c_equals_scalar_calls():
 
 # --------------------------------------------------------------------------- M/M/1 closed forms
 def test_mm1_textbook_example():
-    # HamroCSIT (TU BSc CSIT Simulation and Modelling) solved question: calls every 5 min on
+    # HamroCSIT solved question 4514 (hamrocsit.com/question/4514): calls every 5 min on
     # average, calls last 4 min: utilisation 0.8 and mean queue length Lq = 0.64 / 0.2 = 3.2.
     m = q.mmc(arrival_rate=1 / 5, service_rate=1 / 4, servers=1)
     assert m.utilization == pytest.approx(0.8)
