@@ -159,9 +159,9 @@ def test_utilization_target_replicas():
 
 
 # --------------------------------------------------------------------------- simulation
-def heap_waits(arrivals, services, c):
+def heap_waits(arrivals, services, c, initial=None):
     """Reference FCFS c-server queue: a heap of server-free times (one customer at a time)."""
-    free = [0.0] * c
+    free = [0.0] * c if initial is None else sorted(initial)
     out = []
     for a, s in zip(arrivals, services, strict=True):
         f = heapq.heappop(free)
@@ -285,3 +285,16 @@ def test_summary_and_compare_tables():
     assert table["inside CI"].all()
     assert (table["CI low"] <= table["simulated"]).all()
     assert (table["simulated"] <= table["CI high"]).all()
+
+
+def test_initial_server_state_matches_heap_reference():
+    rng = np.random.default_rng(3)
+    c, streams = 5, 4
+    inter = rng.exponential(1.0 / 4.5, size=(2000, streams))
+    serv = rng.exponential(1.0, size=(2000, streams))
+    initial = np.sort(rng.exponential(1.0, size=(c, streams)), axis=0)
+    arrivals = np.cumsum(inter, axis=0)
+    got = q._waits_many_servers(arrivals, serv, c, initial)
+    for s in range(streams):
+        ref = heap_waits(arrivals[:, s], serv[:, s], c, initial[:, s].tolist())
+        np.testing.assert_allclose(got[:, s], ref, atol=1e-9)
