@@ -19,9 +19,9 @@ Sources:
 - Order statistics of independent draws: the maximum of ``n`` i.i.d. draws has
   CDF ``F(t)^n``; the k-th smallest has ``F(X_(k)) ~ Beta(k, n - k + 1)``
   (H. A. David and H. N. Nagaraja, *Order Statistics*, 3rd ed., Wiley 2003,
-  sections 2.1-2.2).  The distribution-free confidence interval for a quantile
+  chapter 2).  The distribution-free confidence interval for a quantile
   from the order statistics of a sample is in W. J. Conover, *Practical
-  Nonparametric Statistics*, 3rd ed., Wiley 1999, section 3.2.
+  Nonparametric Statistics*, 3rd ed., Wiley 1999, chapter 3.
 - Retry amplification across layers: B. Beyer et al. (eds.), *Site Reliability
   Engineering*, O'Reilly 2016, chapter 22 "Addressing Cascading Failures"
   (three layers of 4 attempts give 4^3 = 64 attempts); M. Brooker, "Timeouts,
@@ -139,9 +139,9 @@ def _solve_isf(
 def quantile_ci(samples: ArrayLike, q: float, confidence: float = 0.95) -> tuple[float, float]:
     """Distribution-free confidence interval for the ``q`` quantile from a sample.
 
-    Method (Conover 1999, section 3.2): with ``N`` i.i.d. draws sorted as
-    ``x_(1) <= ... <= x_(N)``, the number of draws below the true quantile is
-    Binomial(N, q); the ranks ``r = B^{-1}((1 - c)/2)`` and
+    Method (Conover 1999, chapter 3, confidence interval for a quantile): with
+    ``N`` i.i.d. draws sorted as ``x_(1) <= ... <= x_(N)``, the number of draws
+    below the true quantile is Binomial(N, q); the ranks ``r = B^{-1}((1 - c)/2)`` and
     ``s = B^{-1}((1 + c)/2) + 1`` of that binomial give
     ``P(x_(r) <= quantile <= x_(s)) >= c`` for any continuous distribution.
     Returns ``(x_(r), x_(s))`` in the sample's units, ranks clipped to [1, N].
@@ -415,7 +415,7 @@ class Empirical(LatencyDistribution):
 class MaxOfN(LatencyDistribution):
     """Latency of a request that waits for all of ``n`` independent sub-requests (the slowest).
 
-    Order statistics (David and Nagaraja 2003, 2.1): ``P(max <= t) = F(t)^n``,
+    Order statistics (David and Nagaraja 2003, ch. 2): ``P(max <= t) = F(t)^n``,
     so ``sf = 1 - (1 - sf_base)^n`` and the ``q`` quantile of the maximum is the
     base quantile at ``q^(1/n)``: ``isf(p) = isf_base(1 - (1 - p)^(1/n))``.
     Assumes the ``n`` latencies are independent and identically distributed;
@@ -500,7 +500,7 @@ def kth_of_n_quantile(
     """The ``q`` quantile (ms) of the time until ``k`` of ``n`` independent sub-requests finish.
 
     The k-th order statistic satisfies ``F(X_(k)) ~ Beta(k, n - k + 1)``
-    (David and Nagaraja 2003, 2.2), so its ``q`` quantile is
+    (David and Nagaraja 2003, ch. 2), so its ``q`` quantile is
     ``F^{-1}(BetaInv(q; k, n - k + 1))``.  ``k = n`` is the slowest (waiting for
     all), ``k = ceil(0.95 n)`` the "95 % of leaves finish" row of Dean and
     Barroso's Table 1.  Requires ``1 <= k <= n``.
