@@ -100,6 +100,26 @@ def downtime_table(
     return pd.DataFrame(data, index=index)
 
 
+def summary(availabilities: dict[str, float], requests_per_month: float = 0.0) -> pd.DataFrame:
+    """Table of availabilities: percent, nines, allowed downtime and error budget per month.
+
+    Rows are the ``availabilities`` (name -> fraction); columns ``availability (%)``,
+    ``nines`` (:func:`nines`), ``downtime (min/month)`` (:func:`downtime_minutes`, 30-day month,
+    SRE book conventions) and ``error budget (requests/month)`` (:func:`error_budget` of
+    ``requests_per_month``).
+    """
+    a = np.asarray(checks.probability("availabilities", list(availabilities.values())), float)
+    return pd.DataFrame(
+        {
+            "availability (%)": 100 * a,
+            "nines": nines(a),
+            "downtime (min/month)": downtime_minutes(a, "month"),
+            "error budget (requests/month)": error_budget(a, requests_per_month),
+        },
+        index=pd.Index(list(availabilities), name="design"),
+    )
+
+
 def nines(availability: ArrayLike) -> float | np.ndarray:
     """Number of nines of an availability: ``-log10(1 - availability)``.
 

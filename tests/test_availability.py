@@ -388,3 +388,14 @@ def test_one_region_and_multi_region_helpers_agree_with_their_closed_forms():
         av.one_region(2, inst, (1.0,), region)
     with pytest.raises(ValueError, match="region mttr_hours must be a finite number > 0"):
         av.one_region(2, inst, zone, (100.0, -1.0))
+
+
+def test_summary_table():
+    table = av.summary({"three nines": 0.999, "four nines": 0.9999}, requests_per_month=2.5e6)
+    assert list(table.index) == ["three nines", "four nines"]
+    # SRE book Table A-1: 43.2 and 4.32 minutes a month
+    np.testing.assert_allclose(table["downtime (min/month)"], [43.2, 4.32])
+    np.testing.assert_allclose(table["nines"], [3.0, 4.0])
+    np.testing.assert_allclose(table["error budget (requests/month)"], [2500.0, 250.0])
+    with pytest.raises(ValueError, match="availabilities must be within"):
+        av.summary({"bad": 1.2})
