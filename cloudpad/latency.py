@@ -49,6 +49,7 @@ from cloudpad.geography import fiber_rtt_ms, great_circle_km
 __all__ = [
     "Empirical",
     "Exponential",
+    "HedgeResult",
     "Hedged",
     "LatencyDistribution",
     "Lognormal",
@@ -376,7 +377,7 @@ def with_slow_mode(
     return Mixture((base, Lognormal(slow_median_ms, slow_sigma)), (1.0 - p, p))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Empirical(LatencyDistribution):
     """The empirical distribution of measured latencies (ms), each value equally likely.
 
@@ -557,7 +558,7 @@ class Hedged(LatencyDistribution):
         return np.where(first > self.delay_ms, np.minimum(first, self.delay_ms + second), first)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class HedgeResult:
     """Simulated hedged requests: user-level latencies (ms) with and without the hedge.
 
@@ -666,7 +667,7 @@ def mmc_wait(utilization: float, mean_service_ms: float, servers: int = 1) -> Mi
     return Mixture((PointMass(0.0), Exponential(s / (c * (1.0 - rho)))), (1.0 - p_wait, p_wait))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TiedResult:
     """Simulated tied requests (ms): latency with ties, without (same draws), and duplicate work.
 

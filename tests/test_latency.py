@@ -249,6 +249,12 @@ def test_max_of_n_empirical_by_enumeration():
     assert m.quantile(0.1) == 1.0 and m.quantile(0.4) == 2.0 and m.quantile(0.5) == 3.0
 
 
+def test_distributions_holding_arrays_hash_and_compare_by_identity():
+    e = Empirical(np.array([1.0, 2.0]))
+    assert e == e and e != Empirical(np.array([1.0, 2.0]))
+    assert len({e, simulate_hedged(e, 1.0, 10)}) == 2
+
+
 def test_empirical_quantile_is_numpys_inverted_cdf():
     x = np.random.default_rng(3).lognormal(2.0, 1.0, 1001)
     q = np.linspace(0.0, 1.0, 37)
