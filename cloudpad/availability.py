@@ -292,8 +292,10 @@ class Durations:
         checks.choice("kind", self.kind, _KINDS)
         checks.positive("shape", self.shape)
 
-    def draw(self, rng: np.random.Generator, size: tuple[int, ...]) -> np.ndarray:
-        """Draw durations in hours (method per ``kind``, each scaled to ``mean``)."""
+    def draw(
+        self, rng: np.random.Generator, size: tuple[int, ...], unit: float = 1.0
+    ) -> np.ndarray:
+        """Draw durations (method per ``kind``, scaled to ``mean``) in hours times ``unit``."""
         if self.sampler is not None:
             x = np.asarray(self.sampler(rng, size), dtype=float)
             if x.shape != size or not np.all(np.isfinite(x) & (x >= 0)):
@@ -301,18 +303,18 @@ class Durations:
                     f"sampler must return finite durations >= 0 of shape {size}, got shape "
                     f"{x.shape}"
                 )
-            return x
+            return x * unit
         if self.kind == "exponential":
             x = rng.standard_exponential(size)
-            x *= self.mean
+            x *= self.mean * unit
             return x
         if self.kind == "deterministic":
-            return np.full(size, self.mean)
+            return np.full(size, self.mean * unit)
         if self.kind == "lognormal":
             sigma2 = math.log1p(self.shape**2)
             mu = math.log(self.mean) - sigma2 / 2
-            return rng.lognormal(mu, math.sqrt(sigma2), size)
-        scale = self.mean / math.gamma(1.0 + 1.0 / self.shape)
+            return rng.lognormal(mu, math.sqrt(sigma2), size) * unit
+        scale = self.mean * unit / math.gamma(1.0 + 1.0 / self.shape)
         return scale * rng.weibull(self.shape, size)
 
 
@@ -416,41 +418,38 @@ def _event_keys(
     end_add = base_key | code
     start_add = end_add | (1 << (bits - 1))
     inv_q = 2.0**30 / horizon
+    horizon_q = 1 << 30
     rows = np.arange(n_rows)
-    clock = np.zeros(n_rows)
+    clock = np.zeros(n_rows, dtype=np.int64)
     first = rng.random(n_rows) >= up.mean / cycle
     parts = []
     cycles = 0
     while len(rows):
-        ups = up.draw(rng, (len(rows), m))
-        downs = down.draw(rng, (len(rows), m))
+        # Durations in time quanta (integers), so that the cumulative sums are exact and fast.
+        ups = up.draw(rng, (len(rows), m), inv_q).astype(np.int64)
+        downs = down.draw(rng, (len(rows), m), inv_q).astype(np.int64)
         if first is not None:
-            ups[first, 0] = 0.0  # these rows begin in a repair
+            ups[first, 0] = 0  # these rows begin in a repair, exactly at the trial's start
+            first = None
         # Row-wise cumulative sums as one flat cumulative sum (much faster than axis=1) minus
         # each row's running total before it.
         ends = np.cumsum(ups + downs).reshape(ups.shape)
-        base = np.empty(len(rows))
-        base[0] = 0.0
+        base = np.empty(len(rows), dtype=np.int64)
+        base[0] = 0
         base[1:] = ends[:-1, -1]
         ends -= (base - clock)[:, None]
         starts = ends - downs
-        if first is not None:
-            starts[first, 0] = 0.0  # exactly the trial's start
-            first = None
         last = ends[:, -1].copy()
-        np.minimum(ends, horizon, out=ends)
-        starts *= inv_q
-        ends *= inv_q
-        start_key = starts.astype(np.int64)
-        end_key = ends.astype(np.int64)
-        # Repairs shorter than one time quantum vanish (they would end before they start).
-        keep = end_key > start_key
-        for key, add in ((start_key, start_add), (end_key, end_add)):
+        np.minimum(ends, horizon_q, out=ends)
+        # Repairs shorter than one time quantum vanish (they would end before they start), and
+        # so do repairs that would start after the horizon.
+        keep = ends > starts
+        for key, add in ((starts, start_add), (ends, end_add)):
             key <<= bits
             key += add[rows][:, None]
             parts.append(key[keep])
         cycles += len(parts[-1])
-        short = last < horizon
+        short = last < horizon_q
         rows, clock = rows[short], last[short]
         m = int(3.0 * math.sqrt(expected) + 2)
     return np.concatenate(parts), cycles
@@ -502,12 +501,12 @@ def _chunk(
     masks = np.zeros(1 << (bits - 1), dtype=np.int64)
     masks[:n_units] = [m for _, _, m in units]
     step_of = np.concatenate([-masks, masks])  # end codes, then start codes
-    state = np.cumsum(step_of[key & ((1 << bits) - 1)])
+    state = np.cumsum(np.take(step_of, key & ((1 << bits) - 1)))
     before_after = np.arange((n + 1) ** 2)
     lost_now = before_after % (n + 1) - before_after // (n + 1)
     share_of = np.where(lost_now > 0, lost_now / np.maximum(n - before_after // (n + 1), 1), 0.0)
     if table is not None:
-        n_down = table[state]
+        n_down = np.take(table, state)
     else:
         lanes = (1 << flags) - 1
         n_down = sum((((state >> (i * flags)) & lanes) != 0).astype(np.intp) for i in range(n))
@@ -530,13 +529,14 @@ def _chunk(
         np.greater(n_down[1:], n_down[:-1], out=rise[1:])
         rise &= ~down
         fail = np.flatnonzero(rise)
-        tf = tq[fail]
+        tf = np.take(tq, fail)
         trial_f = tf >> 31
-        share = share_of[n_down[fail - 1] * (n + 1) + n_down[fail]]
+        after = np.take(n_down, fail)
+        share = np.take(share_of, np.take(n_down, fail - 1) * (n + 1) + after)
         if mode == "active-passive":
             share = (rng.random(len(share)) < share).astype(float)
         share[(tf & ((1 << 31) - 1)) == 1 << 29] = 0.0  # the stationary start is no failure
-        loss = d * _per_trial(trial_f, share, trials)
+        loss = d * np.bincount(trial_f, weights=share, minlength=trials)
         # A failover ends at the next outage or at the end of its trial, whichever is first.
         ends = (np.arange(trials, dtype=np.int64) << 31) + (3 << 29)
         barriers = np.sort(np.concatenate([tq[begins], ends]))
