@@ -131,7 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.print("[bold red]Jupyter Book failed[/] (warnings are errors)")
             return 1
         index = project.relative(site.html_dir(project) / "index.html")
-        console.print(f"site rendered in {time.perf_counter() - started:.1f} s: {index}")
+        if done.skipped:
+            console.print(f"site up to date (nothing changed): {index}")
+        else:
+            console.print(f"site rendered in {time.perf_counter() - started:.1f} s: {index}")
         return 0
     except CloudpadError as exc:
         console.print(f"error: {exc}", markup=False, style="bold red")

@@ -12,10 +12,12 @@ starts from scratch, so no warning is hidden by an incremental build.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from cloudpad import report
@@ -131,8 +133,37 @@ def generated_pages(project: Project, outcomes: list[Outcome]) -> dict[str, str]
     return pages
 
 
-def render(project: Project, staged: Path) -> subprocess.CompletedProcess[str]:
-    """Run Jupyter Book on the staged book into ``_build/html``; warnings are errors."""
+@dataclass
+class Rendered:
+    """What :func:`build` did: Jupyter Book's exit code and output, or that nothing was needed."""
+
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+    skipped: bool = False
+
+
+def fingerprint(staged: Path) -> str:
+    """SHA-256 over every staged file but the execution report (which only describes the run).
+
+    Two builds with the same fingerprint render the same site, so a build whose
+    notebooks all came from the cache and whose fingerprint matches the last
+    good build's has nothing to render.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(staged.rglob("*")):
+        rel = path.relative_to(staged).as_posix()
+        if path.is_file() and rel != "reports/execution.md":
+            digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def render(project: Project, staged: Path) -> Rendered:
+    """Run Jupyter Book on the staged book into ``_build/html``; warnings are errors.
+
+    After a failed build the next one re-reads every page (``--all``), so an
+    incremental build cannot hide a warning of an unchanged page.
+    """
     marker = project.build_dir / OK_MARKER
     full = not marker.exists()
     marker.unlink(missing_ok=True)
@@ -143,10 +174,25 @@ def render(project: Project, staged: Path) -> subprocess.CompletedProcess[str]:
         command.append("--all")
     done = subprocess.run(command, capture_output=True, text=True, cwd=project.root)
     if done.returncode == 0:
-        marker.write_text("ok\n", encoding="utf-8")
-    return done
+        marker.write_text(fingerprint(staged) + "\n", encoding="utf-8")
+    return Rendered(done.returncode, done.stdout, done.stderr)
 
 
-def build(project: Project, result: RunResult) -> subprocess.CompletedProcess[str]:
-    """Stage and render the site for a successful run ``result``."""
-    return render(project, stage(project, result.outcomes))
+def build(project: Project, result: RunResult) -> Rendered:
+    """Stage and render the site for a successful run ``result``.
+
+    Nothing is rendered when every notebook came from the cache and the staged
+    book is the one the current site was rendered from (same fingerprint): the
+    site, its execution report included, already describes this edition.
+    """
+    staged = stage(project, result.outcomes)
+    marker = project.build_dir / OK_MARKER
+    current = (
+        marker.exists()
+        and (html_dir(project) / "index.html").exists()
+        and all(o.status == "cached" for o in result.outcomes)
+        and marker.read_text(encoding="utf-8").strip() == fingerprint(staged)
+    )
+    if current:
+        return Rendered(0, skipped=True)
+    return render(project, staged)

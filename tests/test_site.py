@@ -90,3 +90,20 @@ def test_python_dash_m_is_the_cli(small_book):
     )
     assert bad.returncode == 2
     assert "unknown parameter 'm'" in bad.stderr
+
+
+def test_unchanged_book_is_not_rendered_again_but_an_edit_is(small_book, capsys):
+    article = small_book.root / "notebooks" / "article.ipynb"
+    add_markdown(article, "The answer is {glue:text}`answer`.")
+    assert main(["--root", str(small_book.root), "build"]) == 0
+    page = site.html_dir(small_book) / "notebooks" / "article.html"
+    first = page.stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(["--root", str(small_book.root), "build"]) == 0
+    assert "site up to date" in capsys.readouterr().err
+    assert page.stat().st_mtime_ns == first
+    add_markdown(article, "A new closing paragraph.")  # prose only: no kernel, a new page
+    assert main(["--root", str(small_book.root), "build"]) == 0
+    err = capsys.readouterr().err
+    assert "0 executed, 1 from cache" in err and "site rendered" in err
+    assert "A new closing paragraph." in page.read_text()
