@@ -22,8 +22,13 @@ Simulation
 (exponential, deterministic, lognormal, Weibull or user-given durations), grouped in shared
 failure domains (zones, regions) whose failure takes every member down at once, with a
 failover delay after each replica loss.  It is vectorised with NumPy: each unit's up/down
-renewal process is generated for all trials at once, and the system's state is found by merging
-sorted event streams (see :func:`simulate` for the method).
+renewal process is drawn for all trials at once in integer time quanta, and the system's state
+comes from one sort of packed event keys and a cumulative sum (see :func:`simulate`).
+:func:`one_region` and :func:`multi_region` build common deployments on it (replicas one per
+zone of a region; two regions behind a global router, with a failure they share), with the
+closed forms :func:`one_region_closed`, :func:`multi_region_closed` and
+:func:`combined_failures`; :func:`summary` tabulates availabilities as nines, downtime and
+error budget.
 """
 
 from __future__ import annotations
@@ -421,7 +426,9 @@ def _event_keys(
     period: exact for exponential durations), else at the start of a repair.  Durations are drawn
     for all units and trials at once (one row per unit and trial) with enough cycles for almost
     every row; the few rows that fall short get more cycles (a loop that runs rarely, over those
-    rows only).  Returns the keys (unsorted) and the number of failure/repair cycles drawn.
+    rows only).  Durations are rounded down to whole quanta (29 ms for a one-year horizon), so the
+    cumulative sums are exact integers.  Returns the keys (unsorted) and the number of
+    failure/repair cycles drawn.
     """
     cycle = up.mean + down.mean
     expected = horizon / cycle
