@@ -256,7 +256,8 @@ def redundant(
     ``1/c`` share of traffic the lost replica carried (active-active), or a full outage of ``d``
     with probability ``1/c`` (active-passive: the lost replica was the active one), so both give
     ``c / MTBF * d / c`` per unit time.  First order in ``d / MTBF``: it assumes failovers do not
-    overlap.  This is the model :func:`simulate` reproduces for exponential durations.
+    overlap, so it is meant for ``d`` much shorter than the MTBF (it is floored at 0).  This is
+    the model :func:`simulate` reproduces for exponential durations.
     """
     up = checks.positive("mtbf_hours", mtbf_hours)
     a = from_mtbf(up, mttr_hours)
@@ -267,7 +268,7 @@ def redundant(
     d_hours = checks.non_negative("failover_minutes", failover_minutes) / 60.0
     capacity = k_of_n(k, n, a)
     still_up = k_of_n(k + 1, n, a) if k < n else 0.0
-    out = capacity - d_hours / up * still_up
+    out = np.maximum(capacity - d_hours / up * still_up, 0.0)  # first order: floor at 0
     return float(out) if np.ndim(out) == 0 else out
 
 
