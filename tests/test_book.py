@@ -153,11 +153,34 @@ def test_articles_in_a_browser(built, server, browser):
 
 def test_home_page_links_work(built, server, browser):
     page = browser.new_page()
-    page.goto(f"{server}/index.html")
-    links = page.locator("nav a.reference.internal")
+    page.goto(f"{server}/index.html")  # redirects to the root page, intro.html
+    page.wait_for_url("**/intro.html")
+    links = page.locator("nav.bd-docs-nav a.reference.internal")
     hrefs = {links.nth(i).get_attribute("href") for i in range(links.count())}
     assert len(hrefs) >= len(built.toc_entries()) - 1
     for href in sorted(h for h in hrefs if h and not h.startswith("#")):
         response = page.request.get(f"{server}/{href.split('#')[0]}")
         assert response.ok, f"broken navigation link {href}"
     page.close()
+
+
+def test_data_sources_page_names_the_articles_that_read_each_dataset(built):
+    """'Used by' comes from the files each kernel opened: check it against the loads in the code."""
+    import re
+
+    page = (ROOT / "_build" / "src" / "reports" / "data-sources.md").read_text()
+    sections = {
+        m.group(1): body
+        for body in page.split("\n## ")
+        if (m := re.search(r"\(resource `([a-z0-9_]+)`\)", body))
+    }
+    checked = 0
+    for nb in built.notebooks():
+        code = "\n".join(
+            c.source for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code"
+        )
+        for name in set(re.findall(r"""load\(\s*["']([a-z0-9_]+)["']""", code)):
+            link = f"../{built.relative(nb)}"
+            assert link in sections[name], f"{name}: 'Used by' does not list {nb.name}"
+            checked += 1
+    assert checked >= 4
