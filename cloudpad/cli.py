@@ -94,7 +94,8 @@ def _execute(
         result = runner.run(project, jobs=args.jobs, force=args.force, progress=progress, plan=plan)
         bar.update(task, completed=len(result.outcomes), total=len(result.outcomes), **counts)
     console.print(
-        f"{len(result.outcomes)} notebooks: {len(result.executed)} executed, "
+        f"{len(result.outcomes)} notebook{'' if len(result.outcomes) == 1 else 's'}: "
+        f"{len(result.executed)} executed, "
         f"{len(result.cached)} from cache, {len(result.failed)} failed "
         f"in {result.elapsed_s:.1f} s; executed notebooks in "
         f"{project.relative(project.executed_dir)}/"
