@@ -46,7 +46,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: $(STAMP) system-deps lint
-	$(BIN)/pytest -n $(JOBS) --dist loadgroup --durations=15
+	$(BIN)/pytest -n $(JOBS) --dist loadfile --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py

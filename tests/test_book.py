@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
-# Everything here shares one build: keep the module on one xdist worker.
-pytestmark = [pytest.mark.xdist_group("book"), pytest.mark.slow]
+# Everything here shares one build of the real book in _build/: `make test` runs
+# pytest-xdist with --dist loadfile, so this module stays on one worker.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
