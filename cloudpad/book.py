@@ -9,7 +9,10 @@ in the staged copy of the book under ``_build/src``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import fcntl
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,6 +131,32 @@ class Project:
     def relative(self, path: Path) -> Path:
         """``path`` relative to the project root (raises ValueError if outside it)."""
         return path.resolve().relative_to(self.root.resolve())
+
+
+@contextlib.contextmanager
+def exclusive(project: Project, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the book's lock (``_build/.lock``) so two runs never write ``_build`` at once.
+
+    A second ``cloudpad run``/``build`` on the same book waits for the first;
+    ``on_wait`` is told once, with the other process's id, when it has to wait.
+    """
+    project.build_dir.mkdir(parents=True, exist_ok=True)
+    with open(project.build_dir / ".lock", "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            if on_wait:
+                on_wait(handle.read().strip() or "unknown")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def find_project(start: Path | None = None) -> Project:

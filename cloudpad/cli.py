@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cloudpad import runner, site
-from cloudpad.book import Project, find_project
+from cloudpad.book import Project, exclusive, find_project
 from cloudpad.exceptions import CloudpadError
 from cloudpad.parameters import describe, notebook_parameters
 
@@ -105,10 +105,38 @@ def _execute(
     return result
 
 
+def _run_or_build(project: Project, console: Console, args: argparse.Namespace) -> int:
+    """``run`` or ``build``, with the book's lock held; returns the exit code."""
+    if args.command == "run":
+        result = _execute(project, console, args, args.notebooks, args.parameter)
+        return 0 if result.ok else 1
+    result = _execute(project, console, args)
+    if not result.ok:
+        console.print("site not rendered: fix the failed notebooks first")
+        return 1
+    started = time.perf_counter()
+    done = site.build(project, result)
+    if done.returncode != 0:
+        console.print(done.stdout[-6000:], markup=False, highlight=False)
+        console.print(done.stderr[-6000:], markup=False, highlight=False)
+        console.print("[bold red]Jupyter Book failed[/] (warnings are errors)")
+        return 1
+    index = project.relative(site.html_dir(project) / "index.html")
+    if done.skipped:
+        console.print(f"site up to date (nothing changed): {index}")
+    else:
+        console.print(f"site rendered in {time.perf_counter() - started:.1f} s: {index}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``cloudpad`` and ``python -m cloudpad``; returns the exit code."""
     args = _parser().parse_args(argv)
     console = Console(stderr=True, highlight=False)
+
+    def waiting(pid: str) -> None:
+        console.print(f"waiting: another cloudpad run (process {pid}) is using _build")
+
     try:
         project = Project(args.root.resolve()) if args.root else find_project()
         if args.command == "params":
@@ -117,26 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "clean":
             runner.clean(project)
             return 0
-        if args.command == "run":
-            result = _execute(project, console, args, args.notebooks, args.parameter)
-            return 0 if result.ok else 1
-        result = _execute(project, console, args)
-        if not result.ok:
-            console.print("site not rendered: fix the failed notebooks first")
-            return 1
-        started = time.perf_counter()
-        done = site.build(project, result)
-        if done.returncode != 0:
-            console.print(done.stdout[-6000:], markup=False, highlight=False)
-            console.print(done.stderr[-6000:], markup=False, highlight=False)
-            console.print("[bold red]Jupyter Book failed[/] (warnings are errors)")
-            return 1
-        index = project.relative(site.html_dir(project) / "index.html")
-        if done.skipped:
-            console.print(f"site up to date (nothing changed): {index}")
-        else:
-            console.print(f"site rendered in {time.perf_counter() - started:.1f} s: {index}")
-        return 0
+        with exclusive(project, on_wait=waiting):
+            return _run_or_build(project, console, args)
     except CloudpadError as exc:
         console.print(f"error: {exc}", markup=False, style="bold red")
         return 2

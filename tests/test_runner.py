@@ -274,3 +274,28 @@ def test_outputs_are_deterministic(make_book):
     runner.run(book, force=True)
     assert outputs() == first
     assert any("image/svg+xml" in o.get("data", {}) for cell_outputs in first for o in cell_outputs)
+
+
+def test_second_run_waits_for_the_first(book, capsys):
+    """Two runs on one book never write _build at once: the second waits for the lock."""
+    import threading
+    import time
+
+    from cloudpad.book import exclusive
+
+    done = threading.Event()
+    codes = []
+
+    def second() -> None:
+        codes.append(main(["--root", str(book.root), "run", "notebooks/a.ipynb"]))
+        done.set()
+
+    with exclusive(book):
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(1.5)
+        assert not done.is_set(), "the second run did not wait for the lock"
+        assert not (book.executed_dir / "notebooks" / "a.ipynb").exists()
+    thread.join(timeout=120)
+    assert codes == [0]
+    assert "waiting: another cloudpad run" in capsys.readouterr().err
