@@ -13,7 +13,6 @@ starts from scratch, so no warning is hidden by an incremental build.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 import sys
@@ -115,10 +114,9 @@ def generated_pages(project: Project, outcomes: list[Outcome]) -> dict[str, str]
 
     notebooks = [project.root / o.notebook for o in outcomes]
     by_file = report.data_usage(project, notebooks)
-    descriptor = json.loads((project.data_dir / "datapackage.json").read_text(encoding="utf-8"))
     usage = {
-        res["name"]: sorted(set(by_file.get(f"data/{res['path']}", [])))
-        for res in descriptor.get("resources", [])
+        name: sorted(set(by_file.get(f"data/{data.describe(name, project.data_dir)['path']}", [])))
+        for name in data.resource_names(project.data_dir)
     }
     stale = [
         f"`{item.name}`: retrieved {item.retrieved}, declared current for "
