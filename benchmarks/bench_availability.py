@@ -1,4 +1,4 @@
-"""Benchmark: Monte Carlo availability (cloudpad.availability.simulate) against a pure-Python loop.
+"""Benchmark: Monte Carlo availability (models.availability.simulate) against a pure-Python loop.
 
 Run: ``python benchmarks/bench_availability.py``.
 
@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from cloudpad import availability as av
+from cloudpad.models import availability as av
 
 MTBF, MTTR = 200.0, 5.0
 ZONE_MTBF, ZONE_MTTR = 2000.0, 4.0
@@ -70,7 +70,7 @@ def _union_python(lists: list[list]) -> list:
 
 
 def simulate_python(trials: int, seed: int = 0) -> tuple[float, int]:
-    """The same model as :func:`cloudpad.availability.simulate`: lists, ``sorted`` and loops."""
+    """The model of :func:`cloudpad.models.availability.simulate`: lists, ``sorted``, loops."""
     rng = random.Random(seed)
     d = FAILOVER_MIN / 60.0
     total, samples = 0.0, 0

@@ -1,4 +1,4 @@
-"""Benchmark: the M/M/c queue simulation (cloudpad.queueing.simulate_mmc) against plain loops,
+"""Benchmark: the M/M/c queue simulation (models.queueing.simulate_mmc) against plain loops,
 SimPy and Ciw.
 
 Run: ``python benchmarks/bench_queueing.py``.
@@ -34,7 +34,7 @@ from collections import deque
 
 import numpy as np
 
-from cloudpad import queueing as q
+from cloudpad.models import queueing as q
 
 LAM, MU, C = 3.2, 1.0, 4
 N = 1_000_000

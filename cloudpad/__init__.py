@@ -13,6 +13,6 @@ import os as _os
 __version__ = "0.1.0"
 
 if _os.environ.get("CLOUDPAD_DEPS_LOG"):
-    from cloudpad import tracking as _tracking
+    from cloudpad.pipeline import tracking as _tracking
 
     _tracking.install(_os.environ["CLOUDPAD_DEPS_LOG"], _os.path.dirname(__file__))

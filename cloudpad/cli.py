@@ -21,10 +21,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cloudpad import runner, site
-from cloudpad.book import Project, exclusive, find_project
 from cloudpad.exceptions import CloudpadError
-from cloudpad.parameters import describe, notebook_parameters
+from cloudpad.pipeline import runner
+from cloudpad.pipeline.parameters import describe, notebook_parameters
+from cloudpad.pipeline.project import Project, exclusive, find_project
+from cloudpad.site import render as site
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 import yaml
 
-from cloudpad.book import Project
+from cloudpad.pipeline.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 

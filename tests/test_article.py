@@ -8,9 +8,10 @@ import matplotlib as mpl
 import numpy as np
 import pytest
 
-from cloudpad import checks, style
+from cloudpad import style
 from cloudpad.article import Rule, assumptions
 from cloudpad.exceptions import ParameterError
+from cloudpad.models import checks
 
 RULES = {
     "slo": Rule(unit="fraction", meaning="availability target", low=0.9, high=1.0),

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloudpad import availability as av
+from cloudpad.models import availability as av
 
 # --------------------------------------------------------------------------- published values
 

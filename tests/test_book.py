@@ -18,9 +18,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cloudpad import runner
-from cloudpad.book import Project
 from cloudpad.cli import main
+from cloudpad.pipeline import runner
+from cloudpad.pipeline.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"

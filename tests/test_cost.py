@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloudpad import cost
+from cloudpad.models import cost
 
 
 def test_monthly_cost_730_hours():

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloudpad.geography import (
+from cloudpad.models.geography import (
     distance_matrix_km,
     fiber_rtt_ms,
     great_circle_km,

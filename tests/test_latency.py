@@ -17,9 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-import cloudpad.geography
-import cloudpad.latency
-from cloudpad.latency import (
+from cloudpad.models.latency import (
     Empirical,
     Exponential,
     Hedged,
@@ -40,7 +38,7 @@ from cloudpad.latency import (
     simulate_tied,
     with_slow_mode,
 )
-from cloudpad.queueing import mmc
+from cloudpad.models.queueing import mmc
 
 PROPS = settings(max_examples=25, deadline=None, derandomize=True)
 SIMS = settings(max_examples=8, deadline=None, derandomize=True)
@@ -60,15 +58,6 @@ def distributions(draw):
         return base
     p = draw(st.floats(min_value=0.001, max_value=0.1))
     return with_slow_mode(base, p, draw(st.floats(min_value=100.0, max_value=2000.0)))
-
-
-# --- the geography functions are part of cloudpad.latency's public API ----------------------
-
-
-def test_geography_functions_are_re_exported():
-    assert cloudpad.latency.great_circle_km is cloudpad.geography.great_circle_km
-    assert cloudpad.latency.fiber_rtt_ms is cloudpad.geography.fiber_rtt_ms
-    assert {"great_circle_km", "fiber_rtt_ms"} <= set(cloudpad.latency.__all__)
 
 
 # --- Dean and Barroso (2013): fan-out ----------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cloudpad.book import GENERATED_PAGES
+from cloudpad.pipeline.project import GENERATED_PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from cloudpad.geography import fiber_rtt_ms, great_circle_km
-from cloudpad.placement import (
+from cloudpad.models.geography import fiber_rtt_ms, great_circle_km
+from cloudpad.models.placement import (
     estimate_stretch,
     evaluate,
     exhaustive_placement,

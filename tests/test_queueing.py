@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloudpad import queueing as q
+from cloudpad.models import queueing as q
 
 
 def exact_erlang_c(c: int, a: Fraction) -> float:

@@ -13,13 +13,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cloudpad import cache, runner
 from cloudpad.cli import main
 from cloudpad.exceptions import NotebookError, ParameterError
+from cloudpad.pipeline import cache, runner
 
 READ_A = "import cloudpad\nprint(open('../data/a.csv').read())"
 READ_B = "import cloudpad\nprint(open('../data/b.csv').read())"
-USES_CHECKS = "import cloudpad.checks\ncloudpad.checks.positive('x', 1.0)"
+USES_CHECKS = "import cloudpad.models.checks\ncloudpad.models.checks.positive('x', 1.0)"
 PARAMS = "n = 2  # count\nrate = 1.5  # per second\nname = 'east'  # region\nflag = True  # on/off"
 
 
@@ -29,7 +29,7 @@ def statuses(result: runner.RunResult) -> dict[str, str]:
 
 @pytest.fixture
 def book(make_book):
-    """Three notebooks: a reads data/a.csv, b reads data/b.csv, c imports cloudpad.checks."""
+    """Three notebooks: a reads data/a.csv, b reads data/b.csv, c imports cloudpad.models.checks."""
     return make_book(
         {
             "a": (PARAMS, [READ_A]),
@@ -93,8 +93,8 @@ def test_changed_cloudpad_module_reexecutes_its_importers(book, tmp_path_factory
     monkeypatch.setenv("PYTHONPATH", str(package.parent))
     runner.run(book, jobs=2)
     record = cache.load_record(book, book.root / "notebooks" / "c.ipynb")
-    assert str(package / "checks.py") in record.dependencies
-    with open(package / "checks.py", "a") as handle:
+    assert str(package / "models" / "checks.py") in record.dependencies
+    with open(package / "models" / "checks.py", "a") as handle:
         handle.write("\n# an edit\n")
     result = runner.run(book, jobs=2)
     assert statuses(result) == {"a": "cached", "b": "cached", "c": "executed"}
@@ -207,7 +207,7 @@ def test_cli_bad_parameter_exit_code_two(book, capsys):
 
 
 def test_string_parameter_needs_no_quotes(book):
-    from cloudpad.parameters import parse_overrides
+    from cloudpad.pipeline.parameters import parse_overrides
 
     path = book.root / "notebooks" / "a.ipynb"
     assert parse_overrides(path, [("name", "west")]) == {"name": "west"}
@@ -281,7 +281,7 @@ def test_second_run_waits_for_the_first(book, capsys):
     import threading
     import time
 
-    from cloudpad.book import exclusive
+    from cloudpad.pipeline.project import exclusive
 
     done = threading.Event()
     codes = []

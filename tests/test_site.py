@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cloudpad import site
 from cloudpad.cli import main
+from cloudpad.site import render as site
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = "n = 2  # count"

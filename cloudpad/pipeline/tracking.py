@@ -56,7 +56,8 @@ def install(log_path: str, package_dir: str) -> None:
             log.flush()
 
     record(os.path.realpath(os.path.join(package_dir, "__init__.py")))
-    record(os.path.realpath(os.path.join(package_dir, "tracking.py")))
+    record(os.path.realpath(os.path.join(package_dir, "pipeline", "__init__.py")))
+    record(os.path.realpath(os.path.join(package_dir, "pipeline", "tracking.py")))
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event != "open" or not args:

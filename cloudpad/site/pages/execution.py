@@ -20,9 +20,9 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from cloudpad import cache
-from cloudpad.book import Project
-from cloudpad.runner import Outcome
+from cloudpad.pipeline import cache
+from cloudpad.pipeline.project import Project
+from cloudpad.pipeline.runner import Outcome
 
 #: Packages whose versions the execution report lists.
 KEY_PACKAGES: tuple[str, ...] = (

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from cloudpad import checks
+from cloudpad.models import checks
 
 __all__ = [
     "EARTH_RADIUS_KM",

@@ -5,7 +5,7 @@ The model (documented here once, used by the article "Where should the regions b
 1. **Latency from a user to a region.**  Nobody publishes round-trip times from
    every city to every cloud region, so the user's round trip is modelled as
    the speed-of-light floor through fibre along the great circle
-   (:func:`cloudpad.geography.fiber_rtt_ms`) times a *path-stretch factor*,
+   (:func:`cloudpad.models.geography.fiber_rtt_ms`) times a *path-stretch factor*,
    plus an optional fixed access time::
 
        rtt[u, r] = access_ms + stretch · fiber_rtt_ms(great_circle_km(u, r))
@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from cloudpad import checks, cost
-from cloudpad.geography import (
+from cloudpad.models import checks, cost
+from cloudpad.models.geography import (
     FIBER_GROUP_INDEX,
     distance_matrix_km,
     fiber_rtt_ms,
@@ -154,7 +154,7 @@ def estimate_stretch(
     """Path-stretch factor: the ``quantile`` of measured RTT / fibre floor over distant pairs.
 
     Method: for every measured pair at least ``min_distance_km`` apart compute
-    :func:`cloudpad.geography.stretch` and return its ``quantile`` (0-1, linear
+    :func:`cloudpad.models.geography.stretch` and return its ``quantile`` (0-1, linear
     interpolation, NumPy's default).  Short pairs are left out because a fixed
     delay (equipment, a detour to a distant exchange) dominates them and would
     inflate a factor that is later applied to long paths too.  The median
@@ -385,7 +385,7 @@ def footprint_monthly_usd(
     """Monthly cost in USD of a fixed footprint in each of ``regions`` regions.
 
     Formula: ``regions · (monthly_cost(price_per_hour_usd, instances_per_region)
-    + fixed_per_region_usd)``, with :func:`cloudpad.cost.monthly_cost` (730 h a
+    + fixed_per_region_usd)``, with :func:`cloudpad.models.cost.monthly_cost` (730 h a
     month).  The footprint is the minimum a region needs whatever its share of
     the traffic (e.g. one instance per availability zone); traffic-proportional
     capacity is the same in total however many regions serve it, so it is left
@@ -427,8 +427,8 @@ def pair_table(
     ``rtt`` has ``source_region``, ``destination_region``, ``rtt_p95_ms`` (the
     ``azure_rtt_p95_ms`` dataset).  Returns one row per measured ordered pair
     (directions kept apart; the measurements are asymmetric) with
-    ``distance_km`` (:func:`~cloudpad.geography.great_circle_km`),
-    ``floor_ms`` (:func:`~cloudpad.geography.fiber_rtt_ms`) and ``stretch``
+    ``distance_km`` (:func:`~cloudpad.models.geography.great_circle_km`),
+    ``floor_ms`` (:func:`~cloudpad.models.geography.fiber_rtt_ms`) and ``stretch``
     (measured / floor; NaN where two regions share coordinates).  Every region
     named in ``rtt`` must appear in ``regions``.
     """

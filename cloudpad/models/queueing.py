@@ -29,7 +29,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from cloudpad import checks
+from cloudpad.models import checks
 
 __all__ = [
     "MMC",

@@ -36,10 +36,10 @@ from typing import Any
 
 import nbformat
 
-from cloudpad import cache, tracking
-from cloudpad.book import Project
 from cloudpad.exceptions import NotebookError
-from cloudpad.parameters import notebook_parameters, parse_overrides
+from cloudpad.pipeline import cache, tracking
+from cloudpad.pipeline.parameters import notebook_parameters, parse_overrides
+from cloudpad.pipeline.project import Project
 
 #: The kernel every notebook is stored with and executed by.
 KERNEL = "python3"
@@ -266,7 +266,7 @@ def _spawn(job: _Job) -> dict[str, Any]:
     started = time.perf_counter()
     with open(job.log, "w", encoding="utf-8") as log:
         done = subprocess.run(
-            [sys.executable, "-m", "cloudpad.runner", str(job_path), str(answer_path)],
+            [sys.executable, "-m", "cloudpad.pipeline.runner", str(job_path), str(answer_path)],
             env=_worker_env(job),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -28,7 +28,7 @@ from typing import Any
 
 import nbformat
 
-from cloudpad.book import Project
+from cloudpad.pipeline.project import Project
 
 #: Bump when the record layout or key recipe changes; old records are then ignored.
 CACHE_VERSION = 1

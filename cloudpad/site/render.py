@@ -19,10 +19,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from cloudpad import report
-from cloudpad.book import GENERATED_PAGES, Project
 from cloudpad.exceptions import ConfigError, ExecutionFailed
-from cloudpad.runner import Outcome, RunResult
+from cloudpad.pipeline.project import GENERATED_PAGES, Project
+from cloudpad.pipeline.runner import Outcome, RunResult
+from cloudpad.site.pages import execution as report
 
 #: Marker written after a clean build; without it the next build is a full one.
 OK_MARKER = ".book-ok"

@@ -29,8 +29,8 @@ Sources:
   latency percentile matching an acceptable false-timeout rate).
 
 The great-circle distance and the fibre round-trip floor live in
-:mod:`cloudpad.geography` and are re-exported here, as the analysis library's
-public API lists them under ``cloudpad.latency``.
+:mod:`cloudpad.models.geography` (not re-exported here, so a notebook that uses
+only one of the two modules depends only on that one).
 """
 
 from __future__ import annotations
@@ -43,8 +43,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import special, stats
 
-from cloudpad import checks
-from cloudpad.geography import fiber_rtt_ms, great_circle_km
+from cloudpad.models import checks
 
 __all__ = [
     "Empirical",
@@ -60,8 +59,6 @@ __all__ = [
     "TimeoutRetry",
     "fanout_for_latency",
     "fanout_slow_probability",
-    "fiber_rtt_ms",
-    "great_circle_km",
     "hedging_tradeoff",
     "kth_of_n_quantile",
     "max_of_n_quantile",
@@ -658,7 +655,7 @@ def mmc_wait(utilization: float, mean_service_ms: float, servers: int = 1) -> Mi
     time.  Returned as ``Mixture((PointMass(0), Exponential(mean)), (1 - C, C))``.
     Requires ``0 < utilization < 1``.
     """
-    from cloudpad.queueing import erlang_c
+    from cloudpad.models.queueing import erlang_c
 
     rho = float(checks.in_range("utilization", utilization, 0.0, 1.0, closed=False))
     s = float(checks.positive("mean_service_ms", mean_service_ms))

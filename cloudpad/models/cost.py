@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from cloudpad import checks
+from cloudpad.models import checks
 
 #: Hours in the average month used by cloud pricing calculators (8,760 h / 12).
 HOURS_PER_MONTH: float = 730.0

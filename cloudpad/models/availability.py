@@ -45,7 +45,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from cloudpad import checks
+from cloudpad.models import checks
 
 #: Hours in each period of the SRE book's availability table (365-day year, 90-day quarter,
 #: 30-day month).

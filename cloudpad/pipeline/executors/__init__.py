@@ -1,0 +1,1 @@
+"""Executors: where and how a notebook job runs (``base``: the interface; ``local``: a pool)."""

@@ -1,0 +1,1 @@
+"""Generated pages, one module each; :mod:`cloudpad.site.registry` lists them."""
