@@ -2,9 +2,10 @@
 
 Every message names the thing that is wrong (a notebook, a parameter, a data
 file, a configuration key), the value that was found and what is allowed, so a
-reader can fix the input without reading the code.  Model functions raise plain
-``ValueError`` subclasses so that callers who do not know this module can still
-catch them.
+reader can fix the input without reading the code.  Every model function in
+:mod:`cloudpad.models` raises :class:`InputError` for a bad argument; it is a
+``ValueError`` subclass, so callers who do not know this module can still catch
+it as one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from __future__ import annotations
 
 class CloudpadError(Exception):
     """Base class of every error raised on purpose by ``cloudpad``."""
+
+
+class InputError(CloudpadError, ValueError):
+    """A model function got an argument outside its domain (names it, the value and the rule)."""
 
 
 class ParameterError(CloudpadError, ValueError):

@@ -45,6 +45,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from cloudpad.exceptions import InputError
 from cloudpad.models import checks
 
 #: Hours in each period of the SRE book's availability table (365-day year, 90-day quarter,
@@ -138,7 +139,7 @@ def nines(availability: ArrayLike) -> float | np.ndarray:
 
 def _components(name: str, a: tuple[ArrayLike, ...]) -> list[float | np.ndarray]:
     if not a:
-        raise ValueError(f"{name} needs at least one availability, got none")
+        raise InputError(f"{name} needs at least one availability, got none")
     return [checks.probability(f"{name} argument {i + 1}", x) for i, x in enumerate(a)]
 
 
@@ -182,7 +183,7 @@ def k_of_n(k: int, n: int, a: ArrayLike) -> float | np.ndarray:
     n = checks.whole("n", n, minimum=1)
     k = checks.whole("k", k, minimum=0)
     if k > n:
-        raise ValueError(f"k must be a whole number <= n = {n}, got {k}")
+        raise InputError(f"k must be a whole number <= n = {n}, got {k}")
     p = checks.probability("a", a)
     out = stats.binom.sf(k - 1, n, p) if k > 0 else np.ones_like(np.asarray(p, dtype=float))
     return float(out) if np.ndim(out) == 0 else np.asarray(out, dtype=float)
@@ -226,7 +227,7 @@ def combined_failures(
     :func:`redundant` for replicas spread one per zone.
     """
     if len(mtbf_hours) == 0 or len(mtbf_hours) != len(mttr_hours):
-        raise ValueError(
+        raise InputError(
             f"mtbf_hours and mttr_hours must be non-empty and of equal length, got "
             f"{len(mtbf_hours)} and {len(mttr_hours)}"
         )
@@ -264,7 +265,7 @@ def redundant(
     n = checks.whole("replicas", replicas, minimum=1)
     k = checks.whole("required", required, minimum=1)
     if k > n:
-        raise ValueError(f"required must be a whole number <= replicas = {n}, got {k}")
+        raise InputError(f"required must be a whole number <= replicas = {n}, got {k}")
     d_hours = checks.non_negative("failover_minutes", failover_minutes) / 60.0
     capacity = k_of_n(k, n, a)
     still_up = k_of_n(k + 1, n, a) if k < n else 0.0
@@ -305,7 +306,7 @@ class Durations:
         if self.sampler is not None:
             x = np.asarray(self.sampler(rng, size), dtype=float)
             if x.shape != size or not np.all(np.isfinite(x) & (x >= 0)):
-                raise ValueError(
+                raise InputError(
                     f"sampler must return finite durations >= 0 of shape {size}, got shape "
                     f"{x.shape}"
                 )
@@ -374,7 +375,7 @@ class SimulationResult:
         one component, e.g. a region's deployment inside a multi-region design.
         """
         if self.outages_per_trial <= 0:
-            raise ValueError(
+            raise InputError(
                 f"outages_per_trial must be > 0 to estimate an outage process, got "
                 f"{self.outages_per_trial}; simulate more trials or a longer horizon"
             )
@@ -640,7 +641,7 @@ def simulate(
     n = checks.whole("replicas", replicas, minimum=1)
     k = checks.whole("required", required, minimum=1)
     if k > n:
-        raise ValueError(f"required must be a whole number <= replicas = {n}, got {k}")
+        raise InputError(f"required must be a whole number <= replicas = {n}, got {k}")
     d = float(checks.non_negative("failover_minutes", failover_minutes)) / 60.0
     checks.choice("mode", mode, ("active-active", "active-passive"))
     horizon = float(checks.positive("horizon_hours", horizon_hours))
@@ -648,13 +649,13 @@ def simulate(
     conf = float(checks.in_range("confidence", confidence, 0.0, 1.0, closed=False))
     flags = 1 + len(domains)
     if n * flags > 62:
-        raise ValueError(
+        raise InputError(
             f"replicas * (1 + len(domains)) must be <= 62, got {n} * {flags} = {n * flags}"
         )
     units: list[tuple[Durations, Durations, int]] = [(up, down, 1 << (i * flags)) for i in range(n)]
     for j, dom in enumerate(domains):
         if len(dom.members) != n:
-            raise ValueError(
+            raise InputError(
                 f"domains[{j}].members must give one domain per replica ({n}), "
                 f"got {len(dom.members)}"
             )
@@ -731,7 +732,7 @@ def multi_region(
         shared = Domain(*_durations_pair("shared", shared), (0,))
     if shared is not None:
         if set(shared.members) != {0}:
-            raise ValueError(f"shared.members must all be 0, got {shared.members}")
+            raise InputError(f"shared.members must all be 0, got {shared.members}")
         domains = [Domain(shared.up, shared.down, (0,) * n)]
     top = simulate(
         mtbf,
@@ -759,7 +760,7 @@ def multi_region(
 
 def _durations_pair(name: str, pair: tuple[float, float]) -> tuple[Durations, Durations]:
     if len(pair) != 2:
-        raise ValueError(f"{name} must be a pair (mtbf_hours, mttr_hours), got {pair!r}")
+        raise InputError(f"{name} must be a pair (mtbf_hours, mttr_hours), got {pair!r}")
     return Durations(float(checks.positive(f"{name} mtbf_hours", pair[0]))), Durations(
         float(checks.positive(f"{name} mttr_hours", pair[1]))
     )

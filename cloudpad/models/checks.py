@@ -1,6 +1,7 @@
 """Input checks shared by the models.
 
-Each check raises ``ValueError`` with a message of the form
+Each check raises :class:`~cloudpad.exceptions.InputError` (a ``ValueError``) with a message
+of the form
 ``"<name> must be <rule>, got <value>"`` so that a wrong input is reported with
 what was found and what is allowed.  Checks accept Python scalars and NumPy
 arrays alike and return the input as a float or a float array.
@@ -13,6 +14,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from cloudpad.exceptions import InputError
 
 
 def _describe(value: Any) -> str:
@@ -27,9 +30,9 @@ def as_float(name: str, value: ArrayLike) -> float | np.ndarray:
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
+        raise InputError(f"{name} must be a number, got {value!r}") from None
     if np.isnan(arr).any():
-        raise ValueError(f"{name} must be a number, got NaN ({_describe(value)})")
+        raise InputError(f"{name} must be a number, got NaN ({_describe(value)})")
     return float(arr) if arr.ndim == 0 else arr
 
 
@@ -37,7 +40,7 @@ def _check(name: str, value: ArrayLike, ok: np.ndarray, rule: str) -> None:
     if not np.all(ok):
         arr = np.asarray(value, dtype=float)
         bad = arr if arr.ndim == 0 else arr[~np.asarray(ok)]
-        raise ValueError(f"{name} must be {rule}, got {_describe(bad)}")
+        raise InputError(f"{name} must be {rule}, got {_describe(bad)}")
 
 
 def probability(name: str, value: ArrayLike) -> float | np.ndarray:
@@ -79,9 +82,9 @@ def whole(name: str, value: Any, *, minimum: int = 0) -> int:
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
         else:
-            raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+            raise InputError(f"{name} must be a whole number >= {minimum}, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+        raise InputError(f"{name} must be a whole number >= {minimum}, got {value!r}")
     return int(value)
 
 
@@ -89,5 +92,5 @@ def choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     """Check that ``value`` is one of ``allowed``."""
     allowed = list(allowed)
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+        raise InputError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
     return value

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from cloudpad.exceptions import InputError
 from cloudpad.models import checks
 
 #: Hours in the average month used by cloud pricing calculators (8,760 h / 12).
@@ -64,7 +65,7 @@ def commitment_cost(
     """
     n = np.asarray(checks.non_negative("instances_per_hour", instances_per_hour), dtype=float)
     if n.ndim != 1 or n.size == 0:
-        raise ValueError(f"instances_per_hour must be a non-empty 1-D array, got shape {n.shape}")
+        raise InputError(f"instances_per_hour must be a non-empty 1-D array, got shape {n.shape}")
     price = float(checks.non_negative("price_per_hour_usd", price_per_hour_usd))
     d = float(checks.probability("discount", discount))
     k = np.asarray(checks.non_negative("committed", committed), dtype=float)
@@ -103,14 +104,14 @@ def transfer_cost(gb: ArrayLike, tiers: list[tuple[float, float]]) -> float | np
     """
     x = np.asarray(checks.non_negative("gb", gb), dtype=float)
     if not tiers:
-        raise ValueError("tiers must list at least one (up_to_gb, usd_per_gb) pair, got []")
+        raise InputError("tiers must list at least one (up_to_gb, usd_per_gb) pair, got []")
     bounds = np.array([float(t[0]) for t in tiers])
     prices = np.array([float(t[1]) for t in tiers])
     if np.isnan(bounds).any() or np.any(bounds <= 0):
-        raise ValueError(f"tier bound up_to_gb must be > 0, got {bounds.tolist()}")
+        raise InputError(f"tier bound up_to_gb must be > 0, got {bounds.tolist()}")
     checks.non_negative("tier price usd_per_gb", prices)
     if np.any(np.diff(bounds) <= 0) or not np.isinf(bounds[-1]):
-        raise ValueError(
+        raise InputError(
             f"tiers must have increasing up_to_gb ending with inf, got {bounds.tolist()}"
         )
     lower = np.concatenate(([0.0], bounds[:-1]))
@@ -192,6 +193,10 @@ class Packing:
         )
 
 
+class WorkloadTooLarge(InputError):
+    """A workload's request exceeds what an empty node of the type can allocate."""
+
+
 def lower_bound_nodes(
     cpu: ArrayLike, memory_gib: ArrayLike, cpu_capacity: float, memory_capacity_gib: float
 ) -> int:
@@ -224,13 +229,13 @@ def pack_ffd(
     packing), and each goes to the first open node where both requests fit;
     otherwise a new node opens.  FFD is a heuristic: it can use more nodes than
     the optimum but never fewer than :func:`lower_bound_nodes`.  Raises
-    ``ValueError`` if a workload is larger than an empty node.
+    :class:`WorkloadTooLarge` (an ``InputError``) if a workload is larger than an empty node.
     Source: Johnson (1973) for FFD; Panigrahy et al. (2011) for its vector variants.
     """
     c = np.atleast_1d(np.asarray(checks.non_negative("cpu", cpu), dtype=float))
     m = np.atleast_1d(np.asarray(checks.non_negative("memory_gib", memory_gib), dtype=float))
     if c.shape != m.shape or c.ndim != 1:
-        raise ValueError(
+        raise InputError(
             f"cpu and memory_gib must be 1-D arrays of the same length, got {c.shape}, {m.shape}"
         )
     nv = float(checks.positive("node_vcpu", node_vcpu))
@@ -244,7 +249,7 @@ def pack_ffd(
     )
     cap_c, cap_m = nv - float(rc), nm - float(rm)
     if cap_c <= 0 or cap_m <= 0:
-        raise ValueError(
+        raise InputError(
             f"reserved capacity must be below the node size, got {rc} vCPU of {nv}, "
             f"{rm} GiB of {nm}"
         )
@@ -252,7 +257,7 @@ def pack_ffd(
     too_big = (c > cap_c + eps) | (m > cap_m + eps)
     if too_big.any():
         i = int(np.argmax(too_big))
-        raise ValueError(
+        raise WorkloadTooLarge(
             f"workload {i} ({c[i]} vCPU, {m[i]} GiB) must fit an empty {node_type} "
             f"({cap_c:.3f} vCPU, {cap_m:.3f} GiB allocatable)"
         )
@@ -308,7 +313,7 @@ def cheapest_node_type(
     needed = {"instance_type", "vcpu", "memory_gib", "price_per_hour_usd"}
     missing = needed - set(node_types.columns)
     if missing:
-        raise ValueError(
+        raise InputError(
             f"node_types must have columns {sorted(needed)}, missing {sorted(missing)}"
         )
     rows = []
@@ -323,10 +328,8 @@ def cheapest_node_type(
                 cluster_fee_per_hour_usd=cluster_fee_per_hour_usd,
                 node_type=t.instance_type,
             )
-        except ValueError as err:
-            if "must fit an empty" in str(err):
-                continue
-            raise
+        except WorkloadTooLarge:
+            continue  # this node type is too small for the largest workload
         rows.append(
             {
                 "instance_type": t.instance_type,
@@ -337,5 +340,5 @@ def cheapest_node_type(
             }
         )
     if not rows:
-        raise ValueError("node_types must contain at least one type that fits the largest workload")
+        raise InputError("node_types must contain at least one type that fits the largest workload")
     return pd.DataFrame(rows).sort_values("monthly_cost_usd", kind="stable").reset_index(drop=True)

@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from cloudpad.models import checks
+from cloudpad.exceptions import InputError
+from cloudpad.models import checks, numeric
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -39,10 +40,6 @@ SPEED_OF_LIGHT_KM_PER_S: float = 299_792.458
 EARTH_RADIUS_KM: float = 6371.0
 #: Default group index of single-mode fibre (Corning SMF-28: 1.4682 at 1550 nm).
 FIBER_GROUP_INDEX: float = 1.468
-
-
-def _scalar_or_array(x: np.ndarray) -> float | np.ndarray:
-    return float(x) if np.ndim(x) == 0 else x
 
 
 def great_circle_km(
@@ -77,7 +74,7 @@ def great_circle_km(
         + np.cos(phi1) * np.cos(phi2) * np.sin((lam2 - lam1) / 2.0) ** 2
     )
     d = 2.0 * radius * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    return _scalar_or_array(d)
+    return numeric.scalar_or_array(d)
 
 
 def fiber_rtt_ms(
@@ -94,7 +91,7 @@ def fiber_rtt_ms(
     """
     d = checks.non_negative("distance_km", distance_km)
     n = checks.in_range("refractive_index", refractive_index, 1.0, 4.0)
-    return _scalar_or_array(np.asarray(2.0 * d * n / SPEED_OF_LIGHT_KM_PER_S * 1000.0))
+    return numeric.scalar_or_array(np.asarray(2.0 * d * n / SPEED_OF_LIGHT_KM_PER_S * 1000.0))
 
 
 def distance_matrix_km(
@@ -113,15 +110,15 @@ def distance_matrix_km(
     la = np.atleast_1d(np.asarray(lat_a, dtype=float))
     oa = np.atleast_1d(np.asarray(lon_a, dtype=float))
     if (lat_b is None) != (lon_b is None):
-        raise ValueError("lat_b and lon_b must be given together, got only one of them")
+        raise InputError("lat_b and lon_b must be given together, got only one of them")
     lb = la if lat_b is None else np.atleast_1d(np.asarray(lat_b, dtype=float))
     ob = oa if lon_b is None else np.atleast_1d(np.asarray(lon_b, dtype=float))
     if la.shape != oa.shape or la.ndim != 1:
-        raise ValueError(
+        raise InputError(
             f"lat_a and lon_a must be 1-D of the same length, got shapes {la.shape} and {oa.shape}"
         )
     if lb.shape != ob.shape or lb.ndim != 1:
-        raise ValueError(
+        raise InputError(
             f"lat_b and lon_b must be 1-D of the same length, got shapes {lb.shape} and {ob.shape}"
         )
     return np.asarray(
@@ -146,4 +143,4 @@ def stretch(
     rtt = checks.non_negative("measured_rtt_ms", measured_rtt_ms)
     d = checks.positive("distance_km", distance_km)
     floor = np.asarray(fiber_rtt_ms(d, refractive_index))
-    return _scalar_or_array(np.asarray(rtt) / floor)
+    return numeric.scalar_or_array(np.asarray(rtt) / floor)

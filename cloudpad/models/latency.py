@@ -43,7 +43,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import special, stats
 
-from cloudpad.models import checks
+from cloudpad.exceptions import InputError
+from cloudpad.models import checks, numeric
 
 __all__ = [
     "Empirical",
@@ -72,16 +73,9 @@ __all__ = [
 
 #: Largest number of random values drawn at once; bigger simulations run in chunks of rows.
 _CHUNK_VALUES = 4_000_000
-#: Halvings of the bracket when a quantile is found by bisection (exact to float precision).
-_BISECTIONS = 200
 
 
 # --------------------------------------------------------------------------- helpers
-def _out(x: ArrayLike) -> float | np.ndarray:
-    arr = np.asarray(x, dtype=float)
-    return float(arr) if arr.ndim == 0 else arr
-
-
 def _rng(seed: int | np.random.Generator) -> np.random.Generator:
     """A Generator from an int seed (reproducible) or the Generator itself."""
     if isinstance(seed, np.random.Generator):
@@ -97,25 +91,8 @@ def _counts(name: str, value: ArrayLike, minimum: int = 1) -> int | np.ndarray:
     if not np.all(ok):
         bad = arr if arr.ndim == 0 else arr[~ok]
         shown = repr(bad.item()) if bad.ndim == 0 else str(bad.ravel()[:5].tolist())
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {shown}")
+        raise InputError(f"{name} must be a whole number >= {minimum}, got {shown}")
     return int(arr) if arr.ndim == 0 else arr.astype(np.int64)
-
-
-def _bisect_isf(
-    sf: Callable[[np.ndarray], np.ndarray], p: np.ndarray, lo: np.ndarray, hi: np.ndarray
-) -> np.ndarray:
-    """Smallest t in [lo, hi] with ``sf(t) <= p`` by vectorised bisection (needs sf(hi) <= p)."""
-    lo, hi = np.broadcast_arrays(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float))
-    lo, hi = lo.copy(), hi.copy()
-    p = np.broadcast_to(p, lo.shape)
-    for _ in range(_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        above = sf(mid) > p
-        lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-        if np.all(hi - lo <= 1e-12 * np.maximum(1.0, np.abs(hi))):
-            break
-    return hi
 
 
 def _solve_isf(
@@ -129,9 +106,9 @@ def _solve_isf(
     finite = np.isfinite(hi)
     if finite.any():
         pf, lf, hf = p[finite], lo[finite], hi[finite]
-        got = _bisect_isf(sf, pf, lf, hf)
+        got = numeric.bisect(lambda t: sf(t) > pf, lf, hf)
         res[finite] = np.where(np.asarray(sf(lf)) <= pf, lf, got)
-    return _out(res.reshape(shape))
+    return numeric.scalar_or_array(res.reshape(shape))
 
 
 def quantile_ci(samples: ArrayLike, q: float, confidence: float = 0.95) -> tuple[float, float]:
@@ -146,7 +123,7 @@ def quantile_ci(samples: ArrayLike, q: float, confidence: float = 0.95) -> tuple
     """
     x = np.sort(np.ravel(checks.as_float("samples", samples)))
     if x.size == 0:
-        raise ValueError("samples must hold at least one value, got an empty array")
+        raise InputError("samples must hold at least one value, got an empty array")
     q = float(checks.in_range("q", q, 0.0, 1.0, closed=False))
     c = float(checks.in_range("confidence", confidence, 0.0, 1.0, closed=False))
     n = x.size
@@ -178,7 +155,7 @@ class LatencyDistribution:
 
     def cdf(self, t: ArrayLike) -> float | np.ndarray:
         """``P(T <= t)`` for ``t`` in ms."""
-        return _out(1.0 - np.asarray(self.sf(t)))
+        return numeric.scalar_or_array(1.0 - np.asarray(self.sf(t)))
 
     def quantile(self, q: ArrayLike) -> float | np.ndarray:
         """Latency in ms at quantile ``q`` in [0, 1] (``q = 0.99`` is the p99)."""
@@ -224,7 +201,7 @@ class Lognormal(LatencyDistribution):
         t = float(checks.positive("tail_ms", tail_ms))
         q = float(checks.in_range("q", q, 0.5, 1.0, closed=False))
         if t <= m:
-            raise ValueError(f"tail_ms must be > median_ms ({m!r}), got {t!r}")
+            raise InputError(f"tail_ms must be > median_ms ({m!r}), got {t!r}")
         return cls(m, float(np.log(t / m) / special.ndtri(q)))
 
     @classmethod
@@ -240,7 +217,7 @@ class Lognormal(LatencyDistribution):
         q1 = float(checks.in_range("q1", q1, 0.0, 1.0, closed=False))
         q2 = float(checks.in_range("q2", q2, 0.0, 1.0, closed=False))
         if not (q1 < q2 and t1 < t2):
-            raise ValueError(
+            raise InputError(
                 f"q1 < q2 and t1_ms < t2_ms are required, got q1={q1!r}, q2={q2!r}, "
                 f"t1_ms={t1!r}, t2_ms={t2!r}"
             )
@@ -252,11 +229,11 @@ class Lognormal(LatencyDistribution):
         t = np.asarray(checks.as_float("t", t))
         with np.errstate(divide="ignore"):
             z = (np.log(np.maximum(t, 0.0)) - np.log(self.median_ms)) / self.sigma
-        return _out(special.ndtr(-z))
+        return numeric.scalar_or_array(special.ndtr(-z))
 
     def isf(self, p: ArrayLike) -> float | np.ndarray:
         p = _p(p)
-        return _out(self.median_ms * np.exp(-self.sigma * special.ndtri(p)))
+        return numeric.scalar_or_array(self.median_ms * np.exp(-self.sigma * special.ndtri(p)))
 
     def _draw(self, size: int, rng: np.random.Generator) -> np.ndarray:
         return rng.lognormal(np.log(self.median_ms), self.sigma, size)
@@ -280,12 +257,14 @@ class Exponential(LatencyDistribution):
 
     def sf(self, t: ArrayLike) -> float | np.ndarray:
         t = np.asarray(checks.as_float("t", t))
-        return _out(np.exp(-np.maximum(t - self.shift_ms, 0.0) / self.mean_ms))
+        return numeric.scalar_or_array(np.exp(-np.maximum(t - self.shift_ms, 0.0) / self.mean_ms))
 
     def isf(self, p: ArrayLike) -> float | np.ndarray:
         p = _p(p)
         with np.errstate(divide="ignore"):
-            return _out(self.shift_ms - self.mean_ms * np.log(np.minimum(p, 1.0)))
+            return numeric.scalar_or_array(
+                self.shift_ms - self.mean_ms * np.log(np.minimum(p, 1.0))
+            )
 
     def _draw(self, size: int, rng: np.random.Generator) -> np.ndarray:
         return self.shift_ms + rng.exponential(self.mean_ms, size)
@@ -302,11 +281,11 @@ class PointMass(LatencyDistribution):
 
     def sf(self, t: ArrayLike) -> float | np.ndarray:
         t = np.asarray(checks.as_float("t", t))
-        return _out(np.where(t < self.value_ms, 1.0, 0.0))
+        return numeric.scalar_or_array(np.where(t < self.value_ms, 1.0, 0.0))
 
     def isf(self, p: ArrayLike) -> float | np.ndarray:
         p = _p(p)
-        return _out(np.where(p < 1.0, self.value_ms, 0.0))
+        return numeric.scalar_or_array(np.where(p < 1.0, self.value_ms, 0.0))
 
     def _draw(self, size: int, rng: np.random.Generator) -> np.ndarray:
         return np.full(size, float(self.value_ms))
@@ -326,23 +305,23 @@ class Mixture(LatencyDistribution):
 
     def __post_init__(self) -> None:
         if len(self.components) == 0 or len(self.components) != len(self.weights):
-            raise ValueError(
+            raise InputError(
                 "components and weights must be non-empty and of the same length, got "
                 f"{len(self.components)} components and {len(self.weights)} weights"
             )
         for comp in self.components:
             if not isinstance(comp, LatencyDistribution):
-                raise ValueError(f"components must be latency distributions, got {comp!r}")
+                raise InputError(f"components must be latency distributions, got {comp!r}")
         w = np.asarray(checks.probability("weights", list(self.weights)))
         if abs(w.sum() - 1.0) > 1e-9:
-            raise ValueError(f"weights must sum to 1, got {w.tolist()} (sum {w.sum()!r})")
+            raise InputError(f"weights must sum to 1, got {w.tolist()} (sum {w.sum()!r})")
 
     def sf(self, t: ArrayLike) -> float | np.ndarray:
         t = np.asarray(checks.as_float("t", t))
         total = sum(
             w * np.asarray(c.sf(t)) for c, w in zip(self.components, self.weights, strict=True)
         )
-        return _out(total)
+        return numeric.scalar_or_array(total)
 
     def isf(self, p: ArrayLike) -> float | np.ndarray:
         p = _p(p)
@@ -389,13 +368,13 @@ class Empirical(LatencyDistribution):
     def __post_init__(self) -> None:
         x = np.ravel(checks.non_negative("samples_ms", self.samples_ms)).astype(float)
         if x.size == 0:
-            raise ValueError("samples_ms must hold at least one value, got an empty array")
+            raise InputError("samples_ms must hold at least one value, got an empty array")
         object.__setattr__(self, "samples_ms", np.sort(x))
 
     def sf(self, t: ArrayLike) -> float | np.ndarray:
         t = np.asarray(checks.as_float("t", t))
         x = self.samples_ms
-        return _out(1.0 - np.searchsorted(x, t, side="right") / x.size)
+        return numeric.scalar_or_array(1.0 - np.searchsorted(x, t, side="right") / x.size)
 
     def isf(self, p: ArrayLike) -> float | np.ndarray:
         p = _p(p)
@@ -403,7 +382,7 @@ class Empirical(LatencyDistribution):
         n = x.size
         # smallest x_(k) with (n - k) / n <= p, i.e. k >= n (1 - p); rounding guarded.
         k = np.ceil(n * (1.0 - p) - 1e-9 * n).astype(np.int64)
-        return _out(x[np.clip(k, 1, n) - 1])
+        return numeric.scalar_or_array(x[np.clip(k, 1, n) - 1])
 
     def _draw(self, size: int, rng: np.random.Generator) -> np.ndarray:
         return self.samples_ms[rng.integers(0, self.samples_ms.size, size)]
@@ -429,7 +408,7 @@ class MaxOfN(LatencyDistribution):
     def sf(self, t: ArrayLike) -> float | np.ndarray:
         s = np.asarray(self.base.sf(t))
         with np.errstate(divide="ignore"):
-            return _out(-np.expm1(self.n * np.log1p(-s)))
+            return numeric.scalar_or_array(-np.expm1(self.n * np.log1p(-s)))
 
     def isf(self, p: ArrayLike) -> float | np.ndarray:
         p = _p(p)
@@ -458,7 +437,7 @@ def fanout_slow_probability(p_slow: ArrayLike, fanout: ArrayLike) -> float | np.
     p = np.asarray(checks.probability("p_slow", p_slow))
     n = np.asarray(_counts("fanout", fanout))
     with np.errstate(divide="ignore"):
-        return _out(-np.expm1(n * np.log1p(-p)))
+        return numeric.scalar_or_array(-np.expm1(n * np.log1p(-p)))
 
 
 def max_of_n_quantile(dist: LatencyDistribution, n: ArrayLike, q: ArrayLike) -> float | np.ndarray:
@@ -489,7 +468,7 @@ def fanout_for_latency(
     s = np.asarray(dist.sf(t), dtype=float)
     with np.errstate(divide="ignore"):
         n = np.ceil(np.log(q) / np.log1p(-s) * (1 - 1e-12))
-    return _out(np.where(s >= 1.0, 1.0, np.maximum(n, 1.0)))
+    return numeric.scalar_or_array(np.where(s >= 1.0, 1.0, np.maximum(n, 1.0)))
 
 
 def kth_of_n_quantile(
@@ -506,7 +485,7 @@ def kth_of_n_quantile(
     n = np.asarray(_counts("n", n))
     k = np.asarray(_counts("k", k))
     if np.any(k > n):
-        raise ValueError(f"k must be <= n, got k = {k.tolist()} for n = {n.tolist()}")
+        raise InputError(f"k must be <= n, got k = {k.tolist()} for n = {n.tolist()}")
     q = np.asarray(checks.probability("q", q))
     per_draw = special.betaincinv(k, n - k + 1, q)
     return dist.isf(1.0 - per_draw)
@@ -542,7 +521,7 @@ class Hedged(LatencyDistribution):
         t = np.asarray(checks.as_float("t", t))
         first = np.asarray(self.base.sf(t))
         second = np.where(t >= self.delay_ms, np.asarray(self.base.sf(t - self.delay_ms)), 1.0)
-        return _out(first * second)
+        return numeric.scalar_or_array(first * second)
 
     def isf(self, p: ArrayLike) -> float | np.ndarray:
         p = _p(p)
@@ -572,11 +551,11 @@ class HedgeResult:
 
     def percentile(self, q: ArrayLike) -> float | np.ndarray:
         """Latency in ms at quantile ``q`` with hedging."""
-        return _out(np.quantile(self.latency_ms, checks.probability("q", q)))
+        return numeric.scalar_or_array(np.quantile(self.latency_ms, checks.probability("q", q)))
 
     def baseline_percentile(self, q: ArrayLike) -> float | np.ndarray:
         """Latency in ms at quantile ``q`` without hedging (same primary draws)."""
-        return _out(np.quantile(self.baseline_ms, checks.probability("q", q)))
+        return numeric.scalar_or_array(np.quantile(self.baseline_ms, checks.probability("q", q)))
 
 
 def simulate_hedged(
@@ -679,11 +658,11 @@ class TiedResult:
 
     def percentile(self, q: ArrayLike) -> float | np.ndarray:
         """Latency in ms at quantile ``q`` with tied requests."""
-        return _out(np.quantile(self.latency_ms, checks.probability("q", q)))
+        return numeric.scalar_or_array(np.quantile(self.latency_ms, checks.probability("q", q)))
 
     def baseline_percentile(self, q: ArrayLike) -> float | np.ndarray:
         """Latency in ms at quantile ``q`` with a single copy (same first-server draws)."""
-        return _out(np.quantile(self.baseline_ms, checks.probability("q", q)))
+        return numeric.scalar_or_array(np.quantile(self.baseline_ms, checks.probability("q", q)))
 
 
 def simulate_tied(
@@ -798,7 +777,7 @@ class TimeoutRetry(LatencyDistribution):
             f = np.asarray(self.base.cdf(np.minimum(np.maximum(local, 0.0), self.timeout_ms)))
             total = total + np.where(local >= 0, s**k * f, 0.0)
         total = total + np.where(t >= self.give_up_ms, s**self.attempts, 0.0)
-        return _out(np.clip(1.0 - total, 0.0, 1.0))
+        return numeric.scalar_or_array(np.clip(1.0 - total, 0.0, 1.0))
 
     def isf(self, p: ArrayLike) -> float | np.ndarray:
         p = _p(p)
@@ -847,11 +826,11 @@ def retry_amplification(p_fail: ArrayLike, attempts: int | Sequence[int]) -> flo
     p = np.asarray(checks.probability("p_fail", p_fail), dtype=float)
     tries = [attempts] if np.ndim(attempts) == 0 else list(attempts)
     if not tries:
-        raise ValueError("attempts must name at least one layer, got an empty sequence")
+        raise InputError("attempts must name at least one layer, got an empty sequence")
     tries = [checks.whole("attempts", a, minimum=1) for a in tries]
     total = np.ones_like(p)
     for a in reversed(tries):  # loop over layers (bottom first), vectorised over p_fail
         k = np.arange(a)
         total = total * (p[..., None] ** k).sum(axis=-1)
         p = p**a
-    return _out(total)
+    return numeric.scalar_or_array(total)

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from cloudpad.exceptions import InputError
 from cloudpad.models import checks, cost
 from cloudpad.models.geography import (
     FIBER_GROUP_INDEX,
@@ -95,15 +96,15 @@ def weighted_percentile(
     """
     v = np.asarray(checks.as_float("values", values))
     if v.ndim == 0 or v.shape[axis] == 0:
-        raise ValueError(f"values must be a non-empty array, got shape {v.shape}")
+        raise InputError(f"values must be a non-empty array, got shape {v.shape}")
     w = np.atleast_1d(np.asarray(checks.non_negative("weights", weights), dtype=float))
     if w.ndim != 1 or w.size != v.shape[axis]:
-        raise ValueError(
+        raise InputError(
             f"weights must be 1-D with one weight per value ({v.shape[axis]}), got shape {w.shape}"
         )
     total = float(w.sum())
     if total <= 0:
-        raise ValueError(f"weights must have a positive sum, got {total!r}")
+        raise InputError(f"weights must have a positive sum, got {total!r}")
     qs = checks.in_range("q", q, 0.0, 100.0)
     q_arr = np.atleast_1d(np.asarray(qs, dtype=float))
     v = np.moveaxis(v, axis, -1)
@@ -138,7 +139,7 @@ def user_rtt_matrix_ms(
     """
     factor = checks.as_float("stretch_factor", stretch_factor)
     if not (np.isfinite(factor) and factor >= 1.0):
-        raise ValueError(f"stretch_factor must be a finite number >= 1, got {stretch_factor!r}")
+        raise InputError(f"stretch_factor must be a finite number >= 1, got {stretch_factor!r}")
     access = checks.non_negative("access_ms", access_ms)
     km = distance_matrix_km(user_lat, user_lon, region_lat, region_lon)
     return access + factor * np.asarray(fiber_rtt_ms(km, refractive_index))
@@ -163,7 +164,7 @@ def estimate_stretch(
     rtt = np.atleast_1d(np.asarray(checks.non_negative("measured_rtt_ms", measured_rtt_ms)))
     km = np.atleast_1d(np.asarray(checks.non_negative("distance_km", distance_km)))
     if rtt.shape != km.shape:
-        raise ValueError(
+        raise InputError(
             f"measured_rtt_ms and distance_km must have the same shape, got {rtt.shape} "
             f"and {km.shape}"
         )
@@ -171,7 +172,7 @@ def estimate_stretch(
     min_km = checks.non_negative("min_distance_km", min_distance_km)
     keep = (km >= min_km) & (km > 0)
     if not keep.any():
-        raise ValueError(
+        raise InputError(
             f"min_distance_km must leave at least one pair, got {min_km!r} "
             f"(longest distance {float(km.max())!r} km)"
         )
@@ -187,16 +188,16 @@ def _objective_q(objective: str) -> float | None:
 def _check_problem(latency_ms: ArrayLike, weights: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     lat = np.asarray(checks.non_negative("latency_ms", latency_ms), dtype=float)
     if lat.ndim != 2 or lat.shape[0] == 0 or lat.shape[1] == 0:
-        raise ValueError(
+        raise InputError(
             f"latency_ms must be a 2-D matrix (users x candidate regions), got shape {lat.shape}"
         )
     w = np.atleast_1d(np.asarray(checks.non_negative("weights", weights), dtype=float))
     if w.shape != (lat.shape[0],):
-        raise ValueError(
+        raise InputError(
             f"weights must have one weight per user ({lat.shape[0]}), got shape {w.shape}"
         )
     if w.sum() <= 0:
-        raise ValueError(f"weights must have a positive sum, got {float(w.sum())!r}")
+        raise InputError(f"weights must have a positive sum, got {float(w.sum())!r}")
     return lat, w
 
 
@@ -209,7 +210,7 @@ def served_latency_ms(latency_ms: ArrayLike, chosen: Sequence[int]) -> np.ndarra
     """
     lat = np.asarray(checks.non_negative("latency_ms", latency_ms), dtype=float)
     if lat.ndim != 2:
-        raise ValueError(f"latency_ms must be a 2-D matrix, got shape {lat.shape}")
+        raise InputError(f"latency_ms must be a 2-D matrix, got shape {lat.shape}")
     idx = _check_chosen(chosen, lat.shape[1])
     return lat[:, idx].min(axis=1)
 
@@ -217,9 +218,9 @@ def served_latency_ms(latency_ms: ArrayLike, chosen: Sequence[int]) -> np.ndarra
 def _check_chosen(chosen: Sequence[int], n: int) -> np.ndarray:
     idx = np.asarray(list(chosen))
     if idx.size == 0:
-        raise ValueError("chosen must name at least one region, got an empty selection")
+        raise InputError("chosen must name at least one region, got an empty selection")
     if not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= n:
-        raise ValueError(f"chosen must be region indices in [0, {n - 1}], got {list(chosen)!r}")
+        raise InputError(f"chosen must be region indices in [0, {n - 1}], got {list(chosen)!r}")
     return idx.astype(int)
 
 
@@ -304,12 +305,12 @@ def greedy_placement(
     n = lat.shape[1]
     chosen = [int(c) for c in _check_chosen(start, n)] if len(start) else []
     if len(set(chosen)) != len(chosen):
-        raise ValueError(f"start must not repeat a region, got {list(start)!r}")
+        raise InputError(f"start must not repeat a region, got {list(start)!r}")
     k = checks.whole("k", k, minimum=1)
     if k > n:
-        raise ValueError(f"k must be at most the number of candidate regions ({n}), got {k}")
+        raise InputError(f"k must be at most the number of candidate regions ({n}), got {k}")
     if k <= len(chosen):
-        raise ValueError(f"k must exceed the number of start regions ({len(chosen)}), got {k}")
+        raise InputError(f"k must exceed the number of start regions ({len(chosen)}), got {k}")
     current = lat[:, chosen].min(axis=1) if chosen else np.full(lat.shape[0], np.inf)
     results: list[Placement] = []
     while len(chosen) < k:
@@ -346,11 +347,11 @@ def exhaustive_placement(
     n = lat.shape[1]
     k = checks.whole("k", k, minimum=1)
     if k > n:
-        raise ValueError(f"k must be at most the number of candidate regions ({n}), got {k}")
+        raise InputError(f"k must be at most the number of candidate regions ({n}), got {k}")
     count = math.comb(n, k)
     limit = checks.whole("max_combinations", max_combinations, minimum=1)
     if count > limit:
-        raise ValueError(
+        raise InputError(
             f"k must keep C({n}, k) within max_combinations={limit}, got k={k} "
             f"({count} combinations); use greedy_placement"
         )
@@ -406,11 +407,11 @@ def share_within(served_ms: ArrayLike, weights: ArrayLike, threshold_ms: float) 
     served = np.atleast_1d(np.asarray(checks.non_negative("served_ms", served_ms)))
     w = np.atleast_1d(np.asarray(checks.non_negative("weights", weights), dtype=float))
     if w.shape != served.shape:
-        raise ValueError(
+        raise InputError(
             f"weights must have one weight per user ({served.size}), got shape {w.shape}"
         )
     if w.sum() <= 0:
-        raise ValueError(f"weights must have a positive sum, got {float(w.sum())!r}")
+        raise InputError(f"weights must have a positive sum, got {float(w.sum())!r}")
     limit = checks.non_negative("threshold_ms", threshold_ms)
     return float(w[served <= limit].sum() / w.sum())
 
@@ -436,7 +437,7 @@ def pair_table(
     names = pd.unique(pd.concat([rtt["source_region"], rtt["destination_region"]]))
     missing = sorted(set(names) - set(pos.index))
     if missing:
-        raise ValueError(
+        raise InputError(
             f"regions must give coordinates for every region in rtt, got none for {missing[:5]}"
         )
     src = pos.loc[rtt["source_region"]]

@@ -29,7 +29,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from cloudpad.models import checks
+from cloudpad.exceptions import InputError
+from cloudpad.models import checks, numeric
 
 __all__ = [
     "MMC",
@@ -55,11 +56,11 @@ def _servers(value: ArrayLike, name: str = "servers") -> int | np.ndarray:
         )
     arr = np.asarray(value)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{name} must be whole numbers >= 1, got {value!r}")
+        raise InputError(f"{name} must be whole numbers >= 1, got {value!r}")
     f = arr.astype(float)
     bad = np.isnan(f) | (f != np.round(f)) | (f < 1)
     if bad.any():
-        raise ValueError(f"{name} must be whole numbers >= 1, got {f[bad][:5].tolist()}")
+        raise InputError(f"{name} must be whole numbers >= 1, got {f[bad][:5].tolist()}")
     return arr.astype(np.int64)
 
 
@@ -68,14 +69,10 @@ def _stable(name_values: str, rho: float | np.ndarray) -> None:
     r = np.asarray(rho)
     if np.any(r >= 1):
         bad = r[r >= 1] if r.ndim else r
-        raise ValueError(
+        raise InputError(
             f"utilization must be < 1 for a stable queue ({name_values}), "
             f"got {np.ravel(bad)[:5].tolist() if r.ndim else float(bad)}"
         )
-
-
-def _out(x: np.ndarray) -> float | np.ndarray:
-    return float(x) if np.ndim(x) == 0 else x
 
 
 # --------------------------------------------------------------------------- Erlang B / C
@@ -98,7 +95,7 @@ def erlang_b(servers: ArrayLike, offered_load: ArrayLike) -> float | np.ndarray:
         hit = c_arr == k
         if hit.any():
             out[hit] = b[hit]
-    return _out(out)
+    return numeric.scalar_or_array(out)
 
 
 def erlang_c(servers: ArrayLike, offered_load: ArrayLike) -> float | np.ndarray:
@@ -116,7 +113,7 @@ def erlang_c(servers: ArrayLike, offered_load: ArrayLike) -> float | np.ndarray:
     _stable("offered_load / servers", rho)
     b = np.asarray(erlang_b(c, a))
     c_arr = np.asarray(c, dtype=float)
-    return _out(c_arr * b / (c_arr - np.asarray(a) * (1.0 - b)))
+    return numeric.scalar_or_array(c_arr * b / (c_arr - np.asarray(a) * (1.0 - b)))
 
 
 # --------------------------------------------------------------------------- M/M/c model
@@ -144,12 +141,14 @@ class MMC:
     @property
     def offered_load(self) -> float | np.ndarray:
         """``A = lambda / mu`` in Erlangs (mean number of busy servers)."""
-        return _out(np.asarray(self.arrival_rate) / np.asarray(self.service_rate))
+        return numeric.scalar_or_array(
+            np.asarray(self.arrival_rate) / np.asarray(self.service_rate)
+        )
 
     @property
     def utilization(self) -> float | np.ndarray:
         """``rho = lambda / (c mu)``: fraction of time a server is busy."""
-        return _out(np.asarray(self.offered_load) / np.asarray(self.servers))
+        return numeric.scalar_or_array(np.asarray(self.offered_load) / np.asarray(self.servers))
 
     @property
     def p_wait(self) -> float | np.ndarray:
@@ -166,17 +165,19 @@ class MMC:
     @property
     def mean_wait(self) -> float | np.ndarray:
         """Mean time in queue ``W_q = C / (c mu - lambda)`` in seconds (Kleinrock 1975, ch. 3)."""
-        return _out(np.asarray(self.p_wait) / self._decay)
+        return numeric.scalar_or_array(np.asarray(self.p_wait) / self._decay)
 
     @property
     def mean_response(self) -> float | np.ndarray:
         """Mean time in system ``W = W_q + 1 / mu`` in seconds."""
-        return _out(np.asarray(self.mean_wait) + 1.0 / np.asarray(self.service_rate))
+        return numeric.scalar_or_array(
+            np.asarray(self.mean_wait) + 1.0 / np.asarray(self.service_rate)
+        )
 
     @property
     def mean_queue_length(self) -> float | np.ndarray:
         """Mean number waiting ``L_q = lambda W_q`` (Little's law)."""
-        return _out(np.asarray(self.arrival_rate) * np.asarray(self.mean_wait))
+        return numeric.scalar_or_array(np.asarray(self.arrival_rate) * np.asarray(self.mean_wait))
 
     def service_level(self, t: ArrayLike) -> float | np.ndarray:
         """Fraction of requests that wait at most ``t`` seconds in the queue.
@@ -185,7 +186,9 @@ class MMC:
         Kleinrock 1975, chapter 3).
         """
         tt = checks.non_negative("t", t)
-        return _out(1.0 - np.asarray(self.p_wait) * np.exp(-self._decay * np.asarray(tt)))
+        return numeric.scalar_or_array(
+            1.0 - np.asarray(self.p_wait) * np.exp(-self._decay * np.asarray(tt))
+        )
 
     def wait_percentile(self, q: ArrayLike) -> float | np.ndarray:
         """The ``q``-quantile of the time in queue, in seconds (``q`` in [0, 1)).
@@ -197,7 +200,7 @@ class MMC:
         _below_one(qq)
         c = np.asarray(self.p_wait)
         ratio = np.maximum(c / (1.0 - np.asarray(qq)), 1.0)
-        return _out(np.log(ratio) / self._decay)
+        return numeric.scalar_or_array(np.log(ratio) / self._decay)
 
     def response_cdf(self, t: ArrayLike) -> float | np.ndarray:
         """``P(T <= t)`` for the response time ``T = W + S`` (wait plus own service), seconds.
@@ -214,7 +217,7 @@ class MMC:
         c = np.asarray(self.p_wait)
         theta = self._decay
         tail = np.exp(-mu * tt) * (1.0 + c * mu * tt * _phi((theta - mu) * tt))
-        return _out(1.0 - tail)
+        return numeric.scalar_or_array(1.0 - tail)
 
     def response_percentile(self, q: ArrayLike) -> float | np.ndarray:
         """The ``q``-quantile of the response time (wait + service), seconds, ``q`` in [0, 1).
@@ -236,7 +239,7 @@ class MMC:
             below = np.asarray(self.response_cdf(mid)) < qq
             lo = np.where(below, mid, lo)
             hi = np.where(below, hi, mid)
-        return _out(0.5 * (lo + hi))
+        return numeric.scalar_or_array(0.5 * (lo + hi))
 
     def summary(self, target_wait: float) -> pd.Series:
         """The figures a capacity review asks for, as a Series (scalar queues only).
@@ -262,7 +265,7 @@ class MMC:
 
 def _below_one(q: ArrayLike) -> None:
     if np.any(np.asarray(q) >= 1.0):
-        raise ValueError(f"q must be within [0, 1) (the 1-quantile is infinite), got {q!r}")
+        raise InputError(f"q must be within [0, 1) (the 1-quantile is infinite), got {q!r}")
 
 
 def mmc(arrival_rate: ArrayLike, service_rate: ArrayLike, servers: ArrayLike) -> MMC:
@@ -339,7 +342,7 @@ def servers_for_utilization(
     mu = checks.positive("service_rate", service_rate)
     u = checks.in_range("target_utilization", target_utilization, 0.0, 1.0)
     if np.any(np.asarray(u) <= 0):
-        raise ValueError(f"target_utilization must be within (0, 1], got {u!r}")
+        raise InputError(f"target_utilization must be within (0, 1], got {u!r}")
     n = np.ceil(np.asarray(lam) / (np.asarray(mu) * np.asarray(u)) - 1e-9).astype(np.int64)
     n = np.maximum(n, 1)
     return int(n) if n.ndim == 0 else n
@@ -361,7 +364,7 @@ def diurnal_rate(
     ph = float(checks.in_range("peak_hour", peak_hour, 0.0, 24.0))
     trough = ratio * peak
     shape = 0.5 * (1.0 + np.cos(2.0 * np.pi * (np.asarray(h) - ph) / 24.0))
-    return _out(trough + (peak - trough) * shape)
+    return numeric.scalar_or_array(trough + (peak - trough) * shape)
 
 
 # --------------------------------------------------------------------------- simulation
