@@ -1,4 +1,4 @@
-"""Parameter rules and the table of assumptions, input checks, and the book style."""
+"""The article API (parameters, publish, figure, price, table), input checks, the book style."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import math
 
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 import pytest
 
-from cloudpad import style
-from cloudpad.article import Rule, assumptions
+from cloudpad import article, style
+from cloudpad.article import Rule
+from cloudpad.article import parameters as assumptions
 from cloudpad.exceptions import ParameterError
 from cloudpad.models import checks
 
@@ -44,11 +46,20 @@ def test_bad_values_are_named(values, message):
         assumptions({**good, **values}, RULES)
 
 
-def test_missing_and_unknown_parameters():
-    with pytest.raises(ParameterError, match="no value given for parameter"):
+def test_missing_parameters_are_named_and_other_names_ignored():
+    with pytest.raises(ParameterError, match="no value given for parameter.*provider, replicas"):
         assumptions({"slo": 0.999}, RULES)
-    with pytest.raises(ParameterError, match="no rule for parameter.*extra"):
-        assumptions({"slo": 0.999, "replicas": 3, "provider": "gcp", "extra": 1}, RULES)
+    table = assumptions({"slo": 0.999, "replicas": 3, "provider": "gcp", "np": np}, RULES)
+    assert "np" not in table.index  # globals() of a notebook holds much more than parameters
+
+
+def test_text_rule_and_empty_list():
+    rule = {"region": Rule("", "region", text=True)}
+    assert assumptions({"region": "eu-west-1"}, rule).loc["region", "value"] == "eu-west-1"
+    with pytest.raises(ParameterError, match="'region' = '' .* a non-empty string"):
+        assumptions({"region": ""}, rule)
+    with pytest.raises(ParameterError, match=r"'zones' = \[\]"):
+        assumptions({"zones": []}, {"zones": Rule("count", "zones", 1, 6)})
 
 
 def test_list_values_checked_item_by_item():
@@ -87,3 +98,60 @@ def test_style_is_colour_blind_safe_and_deterministic():
     assert mpl.rcParams["svg.hashsalt"] == "cloudpad"
     with pytest.raises(ValueError, match="figure_format must be 'svg' or 'png'"):
         style.use("gif")
+
+
+@pytest.fixture
+def glued(monkeypatch):
+    """What the article API glues, by name (myst_nb.glue replaced by a recorder)."""
+    import myst_nb
+
+    seen = {}
+    monkeypatch.setattr(
+        myst_nb, "glue", lambda name, value, display=True: seen.update({name: value})
+    )
+    return seen
+
+
+def test_publish_turns_numpy_scalars_into_plain_numbers(glued):
+    article.publish({"replicas": np.int64(7)}, share=np.float32(0.25), name="c7i.large")
+    assert glued == {"replicas": 7, "share": 0.25, "name": "c7i.large"}
+    assert type(glued["replicas"]) is int and type(glued["share"]) is float
+    with pytest.raises(ValueError, match="published value 'bad' is NaN"):
+        article.publish(bad=np.nan)
+    with pytest.raises(TypeError, match="can only publish numbers and strings, got list"):
+        article.publish(values=[1, 2])
+
+
+def test_figure_is_glued_then_closed(glued):
+    import matplotlib.pyplot as plt
+
+    with article.figure("fig-demo", ncols=2, figsize=(6, 3)) as (fig, axes):
+        axes[0].plot([0, 1], [1, 0])
+    assert glued["fig-demo"] is fig and len(axes) == 2
+    assert not plt.fignum_exists(fig.number)
+    with pytest.raises(RuntimeError), article.figure("fig-broken") as (fig, _):
+        raise RuntimeError("plotting failed")
+    assert "fig-broken" not in glued and not plt.fignum_exists(fig.number)
+
+
+def test_price_of_a_listed_instance_and_what_exists_when_missing():
+    # data/instance_prices.csv: c7i.large in us-east-1 lists 2 vCPU and 4 GiB (AWS list price).
+    listed = article.price("aws", "us-east-1", "c7i.large")
+    assert (listed.vcpu, listed.memory_gib) == (2, 4.0) and listed.per_hour_usd > 0
+    with pytest.raises(ParameterError, match="provider 'ibm' is not one of aws, azure, gcp"):
+        article.price("ibm", "us-east-1", "c7i.large")
+    with pytest.raises(ParameterError, match="region 'mars-1' is not one of .*us-east-1"):
+        article.price("aws", "mars-1", "c7i.large")
+    with pytest.raises(ParameterError, match="instance_type 'x9.huge' is not one of .*c7i.large"):
+        article.price("aws", "us-east-1", "x9.huge")
+
+
+def test_table_formats_for_readers():
+    frame = pd.DataFrame(
+        {"nodes": [946535.0, 12.0], "USD per month": [1234.5, 88.25], "share": [0.0123, 0.5]}
+    )
+    html = article.table(frame, {"share": "{:.1%}"}).to_html()
+    assert "946,535<" in html and "946535.0" not in html  # a count: separators, no .0
+    assert "1,234<" in html or "1,235<" in html  # large numbers: no decimals
+    assert "1.2%" in html and "50.0%" in html
+    assert html == article.table(frame, {"share": "{:.1%}"}).to_html()  # deterministic ids
