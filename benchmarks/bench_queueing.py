@@ -148,7 +148,7 @@ def main() -> None:
 
     m = q.mmc(LAM, MU, C)
     print(f"M/M/{C}: lambda={LAM}/s, mu={MU}/s, rho={m.utilization:.2f}; {N:,} customers")
-    print(f"closed form: mean wait {m.mean_wait:.4f} s, P(wait) {m.p_wait:.4f}")
+    print(f"closed form: mean wait {m.mean_wait_s:.4f} s, P(wait) {m.p_wait:.4f}")
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, simpy "
         f"{simpy.__version__}, ciw {ciw.__version__}, {platform.machine()}\n"
@@ -156,7 +156,7 @@ def main() -> None:
 
     rows = []
     t_ours, sim = timed(lambda i: q.simulate_mmc(LAM, MU, C, N, seed=i), 5)
-    mw, pw = sim.mean_wait(), sim.p_wait()
+    mw, pw = sim.mean_wait_s(), sim.p_wait()
     rows.append(
         (
             "cloudpad.simulate_mmc",
@@ -188,7 +188,7 @@ def main() -> None:
         f"{'x slower':>9s} {'mean wait (95% CI)':>22s} {'P(wait) (95% CI)':>20s}"
     )
     for name, n, t, per_m, mean, half, p, ph in rows:
-        ok = "ok" if abs(mean - m.mean_wait) <= half and abs(p - m.p_wait) <= ph else "OUT"
+        ok = "ok" if abs(mean - m.mean_wait_s) <= half and abs(p - m.p_wait) <= ph else "OUT"
         print(
             f"{name:30s} {n:>10,d} {t:8.3f} {per_m:10.3f} {per_m / rows[0][3]:9.1f} "
             f"{mean:10.4f} ± {half:.4f} {p:10.4f} ± {ph:.4f} {ok}"

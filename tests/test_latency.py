@@ -346,10 +346,10 @@ def test_mm1_wait_distribution():
 def test_mmc_wait_agrees_with_queueing_module():
     # cloudpad.queueing works in seconds; 3 servers at 80 % with a 20 ms mean service time.
     w = mmc_wait(0.8, 20.0, servers=3)
-    q = mmc(arrival_rate=0.8 * 3 / 0.020, service_rate=1 / 0.020, servers=3)
+    q = mmc(arrival_rate_per_s=0.8 * 3 / 0.020, service_rate_per_s=1 / 0.020, servers=3)
     assert w.sf(0.0) == pytest.approx(q.p_wait, rel=1e-9)
-    assert w.weights[1] * w.components[1].mean_ms == pytest.approx(1000 * q.mean_wait, rel=1e-9)
-    assert w.quantile(0.99) == pytest.approx(1000 * q.wait_percentile(0.99), rel=1e-6)
+    assert w.weights[1] * w.components[1].mean_ms == pytest.approx(1000 * q.mean_wait_s, rel=1e-9)
+    assert w.quantile(0.99) == pytest.approx(1000 * q.wait_percentile_s(0.99), rel=1e-6)
 
 
 def test_tied_without_message_delay_is_a_hedge_on_the_queue():

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from cloudpad.models import queueing as q
 
@@ -28,10 +29,10 @@ def test_call_centre_worked_example():
     # Results stated there and reproduced in "Expected waiting time formulas in Maxima"
     # (Nemotron-CC-Math copy of the blog post, section 1 "Numerical examples"):
     # E_c = 0.2387, T_w = 8.184 s, P(wait <= 15 s) = 0.8459.
-    m = q.mmc(arrival_rate=360 / 1800, service_rate=1 / 240, servers=55)
-    assert m.offered_load == pytest.approx(48.0)
+    m = q.mmc(arrival_rate_per_s=360 / 1800, service_rate_per_s=1 / 240, servers=55)
+    assert m.offered_load_erlangs == pytest.approx(48.0)
     assert m.p_wait == pytest.approx(0.2387, abs=5e-5)
-    assert m.mean_wait == pytest.approx(8.184, abs=5e-4)
+    assert m.mean_wait_s == pytest.approx(8.184, abs=5e-4)
     assert m.service_level(15.0) == pytest.approx(0.8459, abs=5e-5)
 
 
@@ -73,14 +74,14 @@ def test_vectorised_erlang_c_equals_scalar_calls():
 def test_mm1_textbook_example():
     # HamroCSIT solved question 4514 (hamrocsit.com/question/4514): calls every 5 min on
     # average, calls last 4 min: utilisation 0.8 and mean queue length Lq = 0.64 / 0.2 = 3.2.
-    m = q.mmc(arrival_rate=1 / 5, service_rate=1 / 4, servers=1)
+    m = q.mmc(arrival_rate_per_s=1 / 5, service_rate_per_s=1 / 4, servers=1)
     assert m.utilization == pytest.approx(0.8)
     assert m.mean_queue_length == pytest.approx(3.2)
     # M/M/1 (Larson and Odoni, Urban Operations Research, 4.6.1): P(wait) = rho,
     # W_q = rho / (mu - lambda) = 16 min, W = 1 / (mu - lambda) = 20 min.
     assert m.p_wait == pytest.approx(0.8)
-    assert m.mean_wait == pytest.approx(16.0)
-    assert m.mean_response == pytest.approx(20.0)
+    assert m.mean_wait_s == pytest.approx(16.0)
+    assert m.mean_response_s == pytest.approx(20.0)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
@@ -93,11 +94,11 @@ def test_mm1_distributions(rho, mu, quant):
     # M/M/1: response time ~ Exp(mu - lambda); P(W > t) = rho exp(-(mu - lambda) t).
     lam = rho * mu
     m = q.mmc(lam, mu, 1)
-    assert m.response_percentile(quant) == pytest.approx(
+    assert m.response_percentile_s(quant) == pytest.approx(
         -math.log1p(-quant) / (mu - lam), rel=1e-9, abs=1e-12
     )
     expected_wait_q = max(0.0, math.log(rho / (1 - quant)) / (mu - lam))
-    assert m.wait_percentile(quant) == pytest.approx(expected_wait_q, rel=1e-9, abs=1e-12)
+    assert m.wait_percentile_s(quant) == pytest.approx(expected_wait_q, rel=1e-9, abs=1e-12)
 
 
 # --------------------------------------------------------------------------- properties
@@ -108,7 +109,7 @@ def test_waiting_falls_as_servers_grow(load, extra):
     a = q.mmc(load, 1.0, c)
     b = q.mmc(load, 1.0, c + 1)
     assert b.p_wait <= a.p_wait
-    assert b.mean_wait <= a.mean_wait
+    assert b.mean_wait_s <= a.mean_wait_s
     assert b.service_level(0.1) >= a.service_level(0.1)
 
 
@@ -144,9 +145,9 @@ def test_servers_for_vectorised_and_call_centre():
 def test_percentiles_invert_cdfs(load, extra, quant):
     c = math.floor(load) + 1 + extra
     m = q.mmc(load, 2.0, c)
-    t = m.response_percentile(quant)
+    t = m.response_percentile_s(quant)
     assert m.response_cdf(t) == pytest.approx(quant, abs=1e-9)
-    w = m.wait_percentile(quant)
+    w = m.wait_percentile_s(quant)
     assert m.service_level(w) >= quant - 1e-12
 
 
@@ -192,11 +193,11 @@ def test_simulation_agrees_with_closed_form(lam, mu, c):
     sim = q.simulate_mmc(lam, mu, c, 400_000, seed=11, level=0.999)
     m = q.mmc(lam, mu, c)
     assert sim.customers >= 400_000
-    assert sim.mean_wait().contains(m.mean_wait)
+    assert sim.mean_wait_s().contains(m.mean_wait_s)
     assert sim.p_wait().contains(m.p_wait)
     assert sim.service_level(0.25 / mu).contains(m.service_level(0.25 / mu))
-    assert sim.mean_response().contains(m.mean_response)
-    assert sim.response_percentile(0.9).contains(m.response_percentile(0.9))
+    assert sim.mean_response_s().contains(m.mean_response_s)
+    assert sim.response_percentile_s(0.9).contains(m.response_percentile_s(0.9))
 
 
 @settings(max_examples=6, deadline=None, derandomize=True)
@@ -204,14 +205,14 @@ def test_simulation_agrees_with_closed_form(lam, mu, c):
 def test_simulation_within_ci_property(rho, c, seed):
     sim = q.simulate_mmc(rho * c, 1.0, c, 200_000, seed=seed, level=0.999)
     m = q.mmc(rho * c, 1.0, c)
-    assert sim.mean_wait().contains(m.mean_wait)
+    assert sim.mean_wait_s().contains(m.mean_wait_s)
     assert sim.p_wait().contains(m.p_wait)
 
 
 def test_simulation_is_deterministic():
     a = q.simulate_mmc(3.0, 1.0, 4, 20_000, seed=3)
     b = q.simulate_mmc(3.0, 1.0, 4, 20_000, seed=3)
-    np.testing.assert_array_equal(a.waits, b.waits)
+    np.testing.assert_array_equal(a.waits_s, b.waits_s)
 
 
 # --------------------------------------------------------------------------- errors
@@ -227,12 +228,12 @@ def test_unstable_queue_is_refused():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((-1.0, 1.0, 2), r"arrival_rate must be a finite number >= 0, got -1\.0"),
-        ((1.0, -2.0, 2), r"service_rate must be a finite number > 0, got -2\.0"),
+        ((-1.0, 1.0, 2), r"arrival_rate_per_s must be a finite number >= 0, got -1\.0"),
+        ((1.0, -2.0, 2), r"service_rate_per_s must be a finite number > 0, got -2\.0"),
         ((1.0, 1.0, 2.5), r"servers must be a whole number >= 1, got 2\.5"),
         ((1.0, 1.0, 0), r"servers must be a whole number >= 1, got 0"),
-        ((float("nan"), 1.0, 2), r"arrival_rate must be a number, got NaN"),
-        ((1.0, float("nan"), 2), r"service_rate must be a number, got NaN"),
+        ((float("nan"), 1.0, 2), r"arrival_rate_per_s must be a number, got NaN"),
+        ((1.0, float("nan"), 2), r"service_rate_per_s must be a number, got NaN"),
         ((1.0, 1.0, True), r"servers must be a whole number >= 1, got True"),
     ],
 )
@@ -244,10 +245,10 @@ def test_bad_inputs(args, message):
 def test_bad_arguments_elsewhere():
     m = q.mmc(1.0, 2.0, 1)
     with pytest.raises(ValueError, match=r"q must be within \[0, 1\)"):
-        m.wait_percentile(1.0)
+        m.wait_percentile_s(1.0)
     with pytest.raises(ValueError, match=r"q must be within \[0.0, 1.0\], got 1\.5"):
-        m.response_percentile(1.5)
-    with pytest.raises(ValueError, match=r"t must be a finite number >= 0, got -1\.0"):
+        m.response_percentile_s(1.5)
+    with pytest.raises(ValueError, match=r"target_wait_s must be a finite number >= 0, got -1\.0"):
         m.service_level(-1.0)
     with pytest.raises(ValueError, match=r"target_fraction must be within \(0.0, 1.0\)"):
         q.servers_for(1.0, 2.0, 0.1, 1.0)
@@ -274,17 +275,77 @@ def test_diurnal_rate_shape():
 def test_summary_and_compare_tables():
     m = q.mmc(0.2, 1 / 240, 55)
     s = m.summary(15.0)
-    # Same published call-centre figures as above, in the table's units (ms).
-    assert s["P(wait > 0)"] == pytest.approx(0.2387, abs=5e-5)
+    # Same published call-centre figures as above, in the table's units (%, ms).
+    assert s["P(wait > 0) (%)"] == pytest.approx(23.87, abs=5e-3)
     assert s["mean wait (ms)"] == pytest.approx(8184.0, abs=0.5)
-    assert s["share waiting <= 15000 ms"] == pytest.approx(0.8459, abs=5e-5)
+    assert s["share waiting ≤ 15000 ms (%)"] == pytest.approx(84.59, abs=5e-3)
+    assert s["utilisation (%)"] == pytest.approx(100 * 48 / 55)
     assert s["servers"] == 55
     sim = q.simulate_mmc(2.4, 1.0, 3, 100_000, seed=5, level=0.999)
     table = q.compare(q.mmc(2.4, 1.0, 3), sim, 0.5)
     assert list(table.columns) == ["closed form", "simulated", "CI low", "CI high", "inside CI"]
+    assert list(table.index) == [
+        "P(wait > 0) (%)",
+        "mean wait (ms)",
+        "p99 wait (ms)",
+        "share waiting ≤ 500 ms (%)",
+        "p99 response (ms)",
+    ]
     assert table["inside CI"].all()
     assert (table["CI low"] <= table["simulated"]).all()
     assert (table["simulated"] <= table["CI high"]).all()
+    # the units: ms rows are 1000 x the seconds, % rows 100 x the fraction
+    assert table.loc["mean wait (ms)", "simulated"] == pytest.approx(1000 * sim.mean_wait_s().value)
+    assert table.loc["P(wait > 0) (%)", "closed form"] == pytest.approx(100 * q.erlang_c(3, 2.4))
+
+
+def test_simulated_tails_are_empirical_shares():
+    sim = q.simulate_mmc(2.4, 1.0, 3, 20_000, seed=6)
+    waits, resp = sim.waits_s.ravel(), (sim.waits_s + sim.services_s).ravel()
+    grid = np.array([0.0, 0.1, 1.0, 5.0])
+    np.testing.assert_allclose(sim.wait_sf(grid), [(waits > t).mean() for t in grid])
+    np.testing.assert_allclose(sim.response_sf(grid), [(resp > t).mean() for t in grid])
+    assert sim.wait_sf(0.0) == pytest.approx(sim.p_wait().value)
+    assert sim.streams == sim.waits_s.shape[1]
+    assert sim.customers == sim.streams * sim.waits_s.shape[0]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    lam=st.floats(0.5, 3000.0),
+    service_ms=st.floats(1.0, 500.0),
+    vcpu=st.integers(1, 16),
+    frac=st.floats(0.5, 0.999),
+)
+def test_replicas_for_is_the_fewest_whole_replicas(lam, service_ms, vcpu, frac):
+    mu, t = 1000.0 / service_ms, 0.01
+    n = q.replicas_for(lam, mu, vcpu, t, frac)
+    assert isinstance(n, int)
+    assert q.mmc(lam, mu, n * vcpu).service_level(t) >= frac
+    assert (n - 1) * vcpu < q.servers_for(lam, mu, t, frac)  # one replica fewer is too few
+
+
+def test_replicas_for_vectorised():
+    lam = np.array([100.0, 1200.0, 5000.0])
+    got = q.replicas_for(lam, 40.0, 2, 0.01, 0.99)
+    assert got.tolist() == [q.replicas_for(x, 40.0, 2, 0.01, 0.99) for x in lam]
+
+
+def test_square_root_staffing_matches_halfin_whitt_limit():
+    # Halfin and Whitt (1981), "Heavy-traffic limits for queues with many exponential
+    # servers", Operations Research 29(3): with c = A + beta sqrt(A) servers the probability
+    # of waiting tends to [1 + beta Phi(beta) / phi(beta)]^-1 as A grows (0.2234 at beta = 1).
+    limit = 1 / (1 + stats.norm.cdf(1.0) / stats.norm.pdf(1.0))
+    errors = []
+    for a in (100.0, 2500.0, 10000.0):
+        c = int(a + math.sqrt(a))
+        assert q.square_root_beta(c, a) == pytest.approx(1.0)
+        errors.append(abs(q.erlang_c(c, a) - limit))
+    assert errors[-1] < 0.002
+    assert errors == sorted(errors, reverse=True)  # converging
+    assert q.square_root_utilization(10000.0, 1.0) == pytest.approx(10000 / 10100)
+    u = q.square_root_utilization(np.array([1.0, 100.0, 1e4]), 2.0)
+    assert np.all(np.diff(u) > 0) and u[-1] < 1
 
 
 def test_initial_server_state_matches_heap_reference():

@@ -1,9 +1,14 @@
 """Queueing models for capacity planning: Erlang B/C, the M/M/c queue, and its simulation.
 
-Units: rates are per second (requests per second for ``arrival_rate``,
-completions per second per server for ``service_rate``), times are in seconds.
-Offered load ``A = arrival_rate / service_rate`` is in Erlangs (the mean
-number of busy servers) and utilisation is ``rho = A / servers``.
+Units: SI seconds throughout, and every name says its unit.  Rates are per
+second (``arrival_rate_per_s``: requests per second; ``service_rate_per_s``:
+completions per second per server), times are in seconds (``target_wait_s``,
+``mean_wait_s``, ``wait_percentile_s``).  Offered load
+``A = arrival_rate_per_s / service_rate_per_s`` is in Erlangs (the mean number
+of busy servers) and utilisation is ``rho = A / servers``.  Articles that think
+in milliseconds convert at the call (``service_ms / 1000``) and the two
+display tables (:meth:`MMC.summary`, :func:`compare`) show milliseconds and
+percentages, with the unit in each label.
 
 Sources followed:
 
@@ -15,6 +20,7 @@ Sources followed:
 * M/M/c waiting-time distribution under FCFS ``P(W <= t) = 1 - C exp(-(c mu - lambda) t)``
   (Kleinrock 1975, chapter 3; Gross, Shortle, Thompson and Harris, *Fundamentals of
   Queueing Theory*, 4th ed. 2008, chapter 2).
+* Square-root staffing ``c = A + beta sqrt(A)`` (Halfin and Whitt 1981).
 * Simulation: Lindley's recursion for one server (Lindley 1952) and the
   Kiefer–Wolfowitz workload vector for ``c`` servers (Kiefer and Wolfowitz 1955).
 """
@@ -31,19 +37,22 @@ from scipy import stats
 
 from cloudpad.exceptions import InputError
 from cloudpad.models import checks, numeric
+from cloudpad.models.numeric import Interval
 
 __all__ = [
     "MMC",
-    "Estimate",
     "QueueSimulation",
     "compare",
     "diurnal_rate",
     "erlang_b",
     "erlang_c",
     "mmc",
+    "replicas_for",
     "servers_for",
     "servers_for_utilization",
     "simulate_mmc",
+    "square_root_beta",
+    "square_root_utilization",
 ]
 
 
@@ -76,8 +85,8 @@ def _stable(name_values: str, rho: float | np.ndarray) -> None:
 
 
 # --------------------------------------------------------------------------- Erlang B / C
-def erlang_b(servers: ArrayLike, offered_load: ArrayLike) -> float | np.ndarray:
-    """Erlang B blocking probability of ``servers`` servers offered ``offered_load`` Erlangs.
+def erlang_b(servers: ArrayLike, offered_load_erlangs: ArrayLike) -> float | np.ndarray:
+    """Erlang B blocking probability of ``servers`` servers offered ``offered_load_erlangs``.
 
     Method: the recursion ``B(0) = 1``, ``B(k) = A B(k-1) / (k + A B(k-1))`` run to
     ``k = servers`` (numerically stable for any number of servers; no factorials).
@@ -85,7 +94,7 @@ def erlang_b(servers: ArrayLike, offered_load: ArrayLike) -> float | np.ndarray:
     not over samples.  Source: Larson and Odoni (1981), chapter 4.
     """
     c = _servers(servers)
-    a = checks.non_negative("offered_load", offered_load)
+    a = checks.non_negative("offered_load_erlangs", offered_load_erlangs)
     c_arr, a_arr = np.broadcast_arrays(np.asarray(c), np.asarray(a, dtype=float))
     b = np.ones(a_arr.shape)
     out = np.empty(a_arr.shape)
@@ -98,19 +107,19 @@ def erlang_b(servers: ArrayLike, offered_load: ArrayLike) -> float | np.ndarray:
     return numeric.scalar_or_array(out)
 
 
-def erlang_c(servers: ArrayLike, offered_load: ArrayLike) -> float | np.ndarray:
+def erlang_c(servers: ArrayLike, offered_load_erlangs: ArrayLike) -> float | np.ndarray:
     """Erlang C: probability that an arriving request waits in an M/M/c queue.
 
     ``C(c, A) = c B(c, A) / (c - A (1 - B(c, A)))`` with ``B`` from :func:`erlang_b`,
     equivalent to the textbook ``(A^c / c!) (c / (c - A)) / (sum_{k<c} A^k/k! +
-    (A^c / c!) (c / (c - A)))``.  ``offered_load = arrival_rate / service_rate`` in
-    Erlangs; requires ``offered_load < servers`` (utilisation < 1), otherwise
-    ``ValueError``.  Sources: Erlang (1917); Kleinrock (1975), chapter 3.
+    (A^c / c!) (c / (c - A)))``.  ``A = arrival_rate_per_s / service_rate_per_s`` in
+    Erlangs; requires ``A < servers`` (utilisation < 1), otherwise
+    ``InputError``.  Sources: Erlang (1917); Kleinrock (1975), chapter 3.
     """
     c = _servers(servers)
-    a = checks.non_negative("offered_load", offered_load)
+    a = checks.non_negative("offered_load_erlangs", offered_load_erlangs)
     rho = np.asarray(a) / np.asarray(c)
-    _stable("offered_load / servers", rho)
+    _stable("offered_load_erlangs / servers", rho)
     b = np.asarray(erlang_b(c, a))
     c_arr = np.asarray(c, dtype=float)
     return numeric.scalar_or_array(c_arr * b / (c_arr - np.asarray(a) * (1.0 - b)))
@@ -125,73 +134,83 @@ def _phi(x: np.ndarray) -> np.ndarray:
     return np.where(small, 1.0 - x / 2.0, -np.expm1(-safe) / safe)
 
 
+def _ms(seconds: float) -> float:
+    """Seconds to milliseconds, for the display tables."""
+    return 1000.0 * float(seconds)
+
+
 @dataclass(frozen=True)
 class MMC:
     """An M/M/c FCFS queue in steady state (build it with :func:`mmc`).
 
-    ``arrival_rate`` (per second), ``service_rate`` (per second per server) and
-    ``servers``; all derived quantities are in seconds or are probabilities.
-    Arrays are accepted and broadcast.
+    ``arrival_rate_per_s`` (requests per second), ``service_rate_per_s`` (completions
+    per second per server) and ``servers``; every derived time is in seconds (its
+    name ends in ``_s``), the rest are probabilities, Erlangs or counts.  Arrays are
+    accepted and broadcast.
     """
 
-    arrival_rate: float | np.ndarray
-    service_rate: float | np.ndarray
+    arrival_rate_per_s: float | np.ndarray
+    service_rate_per_s: float | np.ndarray
     servers: int | np.ndarray
 
     @property
-    def offered_load(self) -> float | np.ndarray:
+    def offered_load_erlangs(self) -> float | np.ndarray:
         """``A = lambda / mu`` in Erlangs (mean number of busy servers)."""
         return numeric.scalar_or_array(
-            np.asarray(self.arrival_rate) / np.asarray(self.service_rate)
+            np.asarray(self.arrival_rate_per_s) / np.asarray(self.service_rate_per_s)
         )
 
     @property
     def utilization(self) -> float | np.ndarray:
         """``rho = lambda / (c mu)``: fraction of time a server is busy."""
-        return numeric.scalar_or_array(np.asarray(self.offered_load) / np.asarray(self.servers))
+        return numeric.scalar_or_array(
+            np.asarray(self.offered_load_erlangs) / np.asarray(self.servers)
+        )
 
     @property
     def p_wait(self) -> float | np.ndarray:
         """Probability that a request waits at all, ``C(c, A)`` (Erlang C)."""
-        return erlang_c(self.servers, self.offered_load)
+        return erlang_c(self.servers, self.offered_load_erlangs)
 
     @property
-    def _decay(self) -> np.ndarray:
+    def _decay_per_s(self) -> np.ndarray:
         """Rate ``c mu - lambda`` (per second) of the exponential tail of the wait."""
-        return np.asarray(self.servers) * np.asarray(self.service_rate) - np.asarray(
-            self.arrival_rate
+        return np.asarray(self.servers) * np.asarray(self.service_rate_per_s) - np.asarray(
+            self.arrival_rate_per_s
         )
 
     @property
-    def mean_wait(self) -> float | np.ndarray:
-        """Mean time in queue ``W_q = C / (c mu - lambda)`` in seconds (Kleinrock 1975, ch. 3)."""
-        return numeric.scalar_or_array(np.asarray(self.p_wait) / self._decay)
+    def mean_wait_s(self) -> float | np.ndarray:
+        """Mean time in queue ``W_q = C / (c mu - lambda)``, seconds (Kleinrock 1975, ch. 3)."""
+        return numeric.scalar_or_array(np.asarray(self.p_wait) / self._decay_per_s)
 
     @property
-    def mean_response(self) -> float | np.ndarray:
-        """Mean time in system ``W = W_q + 1 / mu`` in seconds."""
+    def mean_response_s(self) -> float | np.ndarray:
+        """Mean time in system ``W = W_q + 1 / mu``, seconds."""
         return numeric.scalar_or_array(
-            np.asarray(self.mean_wait) + 1.0 / np.asarray(self.service_rate)
+            np.asarray(self.mean_wait_s) + 1.0 / np.asarray(self.service_rate_per_s)
         )
 
     @property
     def mean_queue_length(self) -> float | np.ndarray:
-        """Mean number waiting ``L_q = lambda W_q`` (Little's law)."""
-        return numeric.scalar_or_array(np.asarray(self.arrival_rate) * np.asarray(self.mean_wait))
+        """Mean number of requests waiting ``L_q = lambda W_q`` (Little's law)."""
+        return numeric.scalar_or_array(
+            np.asarray(self.arrival_rate_per_s) * np.asarray(self.mean_wait_s)
+        )
 
-    def service_level(self, t: ArrayLike) -> float | np.ndarray:
-        """Fraction of requests that wait at most ``t`` seconds in the queue.
+    def service_level(self, target_wait_s: ArrayLike) -> float | np.ndarray:
+        """Fraction of requests that wait at most ``target_wait_s`` seconds in the queue.
 
         ``P(W <= t) = 1 - C exp(-(c mu - lambda) t)`` for ``t >= 0`` (FCFS;
         Kleinrock 1975, chapter 3).
         """
-        tt = checks.non_negative("t", t)
+        tt = checks.non_negative("target_wait_s", target_wait_s)
         return numeric.scalar_or_array(
-            1.0 - np.asarray(self.p_wait) * np.exp(-self._decay * np.asarray(tt))
+            1.0 - np.asarray(self.p_wait) * np.exp(-self._decay_per_s * np.asarray(tt))
         )
 
-    def wait_percentile(self, q: ArrayLike) -> float | np.ndarray:
-        """The ``q``-quantile of the time in queue, in seconds (``q`` in [0, 1)).
+    def wait_percentile_s(self, q: ArrayLike) -> float | np.ndarray:
+        """The ``q``-quantile of the time in queue, seconds (``q`` in [0, 1)).
 
         Inverts :meth:`service_level`: 0 when ``q <= 1 - C``, otherwise
         ``ln(C / (1 - q)) / (c mu - lambda)``.
@@ -200,10 +219,10 @@ class MMC:
         _below_one(qq)
         c = np.asarray(self.p_wait)
         ratio = np.maximum(c / (1.0 - np.asarray(qq)), 1.0)
-        return numeric.scalar_or_array(np.log(ratio) / self._decay)
+        return numeric.scalar_or_array(np.log(ratio) / self._decay_per_s)
 
-    def response_cdf(self, t: ArrayLike) -> float | np.ndarray:
-        """``P(T <= t)`` for the response time ``T = W + S`` (wait plus own service), seconds.
+    def response_cdf(self, t_s: ArrayLike) -> float | np.ndarray:
+        """``P(T <= t_s)`` for the response time ``T = W + S`` (wait plus own service), seconds.
 
         Under FCFS a request's service time ``S ~ Exp(mu)`` is independent of its
         wait ``W``, which is 0 with probability ``1 - C`` and ``Exp(theta)`` with
@@ -212,55 +231,53 @@ class MMC:
         with ``phi(x) = (1 - e^{-x}) / x`` (the hypoexponential tail; Erlang-2 when
         ``theta = mu``).  Source: Gross et al. (2008), chapter 2 (M/M/c).
         """
-        tt = np.asarray(checks.non_negative("t", t), dtype=float)
-        mu = np.asarray(self.service_rate, dtype=float)
+        tt = np.asarray(checks.non_negative("t_s", t_s), dtype=float)
+        mu = np.asarray(self.service_rate_per_s, dtype=float)
         c = np.asarray(self.p_wait)
-        theta = self._decay
+        theta = self._decay_per_s
         tail = np.exp(-mu * tt) * (1.0 + c * mu * tt * _phi((theta - mu) * tt))
         return numeric.scalar_or_array(1.0 - tail)
 
-    def response_percentile(self, q: ArrayLike) -> float | np.ndarray:
+    def response_percentile_s(self, q: ArrayLike) -> float | np.ndarray:
         """The ``q``-quantile of the response time (wait + service), seconds, ``q`` in [0, 1).
 
-        Exact up to floating point: :meth:`response_cdf` is inverted by vectorised
-        bisection (80 halvings) on ``[0, ln(2 / (1 - q)) (1/mu + 1/theta)]``, an
-        interval that contains the quantile because ``P(S > s) + P(W > w) <= 1 - q``
+        Exact up to floating point: :meth:`response_cdf` is inverted by
+        :func:`cloudpad.models.numeric.bisect` on ``[0, ln(2 / (1 - q)) (1/mu + 1/theta)]``,
+        an interval that contains the quantile because ``P(S > s) + P(W > w) <= 1 - q``
         at its upper end.
         """
         qq = np.asarray(checks.in_range("q", q, 0.0, 1.0), dtype=float)
         _below_one(qq)
-        mu = np.asarray(self.service_rate, dtype=float)
-        theta = self._decay
-        hi = np.log(2.0 / (1.0 - qq)) * (1.0 / mu + 1.0 / theta)
-        lo = np.zeros(np.broadcast(hi, qq).shape)
-        hi = np.broadcast_to(hi, lo.shape).copy()
-        for _ in range(80):
-            mid = 0.5 * (lo + hi)
-            below = np.asarray(self.response_cdf(mid)) < qq
-            lo = np.where(below, mid, lo)
-            hi = np.where(below, hi, mid)
-        return numeric.scalar_or_array(0.5 * (lo + hi))
+        mu = np.asarray(self.service_rate_per_s, dtype=float)
+        hi = np.log(2.0 / (1.0 - qq)) * (1.0 / mu + 1.0 / self._decay_per_s)
+        hi = np.broadcast_to(hi, np.broadcast(hi, qq).shape)
+        below = lambda t: np.asarray(self.response_cdf(t)) < qq  # noqa: E731
+        return numeric.scalar_or_array(numeric.bisect(below, np.zeros(hi.shape), hi, rel_tol=1e-15))
 
-    def summary(self, target_wait: float) -> pd.Series:
+    def summary(self, target_wait_s: float) -> pd.Series:
         """The figures a capacity review asks for, as a Series (scalar queues only).
 
-        Offered load (Erlangs), servers, utilisation, P(wait > 0), mean wait, p99
-        wait and p99 response (ms), and the share of requests that wait at most
-        ``target_wait`` seconds.
+        For display, with the unit in each label: offered load (Erlangs), servers,
+        utilisation (%), P(wait > 0) (%), mean wait, p99 wait and p99 response (ms),
+        and the share of requests that wait at most ``target_wait_s`` seconds (%).
         """
-        t = float(checks.non_negative("target_wait", target_wait))
+        t = float(checks.non_negative("target_wait_s", target_wait_s))
         return pd.Series(
             {
-                "offered load (Erlangs)": float(self.offered_load),
+                "offered load (Erlangs)": float(self.offered_load_erlangs),
                 "servers": int(self.servers),
-                "utilisation": float(self.utilization),
-                "P(wait > 0)": float(self.p_wait),
-                "mean wait (ms)": 1000.0 * float(self.mean_wait),
-                "p99 wait (ms)": 1000.0 * float(self.wait_percentile(0.99)),
-                "p99 response (ms)": 1000.0 * float(self.response_percentile(0.99)),
-                f"share waiting <= {1000 * t:g} ms": float(self.service_level(t)),
+                "utilisation (%)": 100.0 * float(self.utilization),
+                "P(wait > 0) (%)": 100.0 * float(self.p_wait),
+                "mean wait (ms)": _ms(self.mean_wait_s),
+                "p99 wait (ms)": _ms(self.wait_percentile_s(0.99)),
+                "p99 response (ms)": _ms(self.response_percentile_s(0.99)),
+                _share_label(t): 100.0 * float(self.service_level(t)),
             }
         )
+
+
+def _share_label(target_wait_s: float) -> str:
+    return f"share waiting ≤ {1000 * target_wait_s:g} ms (%)"
 
 
 def _below_one(q: ArrayLike) -> None:
@@ -268,33 +285,35 @@ def _below_one(q: ArrayLike) -> None:
         raise InputError(f"q must be within [0, 1) (the 1-quantile is infinite), got {q!r}")
 
 
-def mmc(arrival_rate: ArrayLike, service_rate: ArrayLike, servers: ArrayLike) -> MMC:
-    """The M/M/c queue with Poisson arrivals at ``arrival_rate`` per second, exponential
-    service at ``service_rate`` per second per server, ``servers`` servers, FCFS.
+def mmc(arrival_rate_per_s: ArrayLike, service_rate_per_s: ArrayLike, servers: ArrayLike) -> MMC:
+    """The M/M/c queue: Poisson arrivals at ``arrival_rate_per_s`` requests per second,
+    exponential service at ``service_rate_per_s`` per second per server, ``servers``
+    servers, FCFS.
 
-    Raises ``ValueError`` for negative or NaN rates, a non-integer or zero server
-    count, and an unstable queue (``arrival_rate >= servers * service_rate``).
+    Raises :class:`~cloudpad.exceptions.InputError` for negative or NaN rates, a
+    non-integer or zero server count, and an unstable queue
+    (``arrival_rate_per_s >= servers * service_rate_per_s``).
     """
-    lam = checks.non_negative("arrival_rate", arrival_rate)
-    mu = checks.positive("service_rate", service_rate)
+    lam = checks.non_negative("arrival_rate_per_s", arrival_rate_per_s)
+    mu = checks.positive("service_rate_per_s", service_rate_per_s)
     c = _servers(servers)
     _stable(
-        "arrival_rate / (servers * service_rate)",
+        "arrival_rate_per_s / (servers * service_rate_per_s)",
         np.asarray(lam) / (np.asarray(c) * np.asarray(mu)),
     )
-    return MMC(arrival_rate=lam, service_rate=mu, servers=c)
+    return MMC(arrival_rate_per_s=lam, service_rate_per_s=mu, servers=c)
 
 
 # --------------------------------------------------------------------------- sizing
 def servers_for(
-    arrival_rate: ArrayLike,
-    service_rate: ArrayLike,
-    target_wait: ArrayLike,
+    arrival_rate_per_s: ArrayLike,
+    service_rate_per_s: ArrayLike,
+    target_wait_s: ArrayLike,
     target_fraction: ArrayLike,
 ) -> int | np.ndarray:
-    """Fewest servers ``c`` with ``P(W <= target_wait) >= target_fraction`` in an M/M/c queue.
+    """Fewest servers ``c`` with ``P(W <= target_wait_s) >= target_fraction`` in an M/M/c queue.
 
-    ``target_wait`` is the allowed time in queue in seconds (0 means "no wait"),
+    ``target_wait_s`` is the allowed time in queue in seconds (0 means "no wait"),
     ``target_fraction`` in (0, 1) the share of requests that must meet it (e.g.
     0.99 for "99 % wait less than 20 ms").  Method: run the Erlang B recursion
     upwards from ``k = 1`` and stop at the first stable ``k`` whose service level
@@ -302,9 +321,9 @@ def servers_for(
     rises with ``k``, so the first hit is the minimum.  Vectorised over all
     arguments.  Returns an int (scalar inputs) or an int array.
     """
-    lam = checks.non_negative("arrival_rate", arrival_rate)
-    mu = checks.positive("service_rate", service_rate)
-    t = checks.non_negative("target_wait", target_wait)
+    lam = checks.non_negative("arrival_rate_per_s", arrival_rate_per_s)
+    mu = checks.positive("service_rate_per_s", service_rate_per_s)
+    t = checks.non_negative("target_wait_s", target_wait_s)
     f = checks.in_range("target_fraction", target_fraction, 0.0, 1.0, closed=False)
     lam_a, mu_a, t_a, f_a = np.broadcast_arrays(
         *(np.asarray(x, dtype=float) for x in (lam, mu, t, f))
@@ -327,19 +346,42 @@ def servers_for(
     return int(result) if result.ndim == 0 else result
 
 
+def replicas_for(
+    arrival_rate_per_s: ArrayLike,
+    service_rate_per_s: ArrayLike,
+    servers_per_replica: int,
+    target_wait_s: ArrayLike,
+    target_fraction: ArrayLike,
+) -> int | np.ndarray:
+    """Fewest whole replicas of ``servers_per_replica`` servers (e.g. vCPUs) meeting the target.
+
+    ``ceil(servers_for(...) / servers_per_replica)``: the servers of all replicas form
+    one pool (one shared FCFS queue, as behind a least-loaded balancer), so the
+    service level only rises when the pool is rounded up to whole replicas.
+    ``service_rate_per_s`` is per server.  Vectorised like :func:`servers_for`.
+    """
+    v = checks.whole("servers_per_replica", servers_per_replica, minimum=1)
+    c = np.asarray(
+        servers_for(arrival_rate_per_s, service_rate_per_s, target_wait_s, target_fraction)
+    )
+    n = -(-c // v)
+    return int(n) if n.ndim == 0 else n
+
+
 def servers_for_utilization(
-    arrival_rate: ArrayLike, service_rate: ArrayLike, target_utilization: ArrayLike
+    arrival_rate_per_s: ArrayLike, service_rate_per_s: ArrayLike, target_utilization: ArrayLike
 ) -> int | np.ndarray:
     """Replicas a utilisation-target autoscaler settles on: ``ceil(lambda / (mu u*))``.
 
     This is the steady state of the Kubernetes Horizontal Pod Autoscaler rule
     ``desired = ceil(current * currentUtilization / targetUtilization)`` when the
     measured utilisation is the offered load ``lambda / mu`` spread over the
-    replicas.  ``target_utilization`` in (0, 1].  A tiny tolerance (1e-9) keeps
-    exact multiples from rounding up through floating-point error.
+    replicas; pass the service rate of one replica (per second) to get replicas.
+    ``target_utilization`` in (0, 1].  A tiny tolerance (1e-9) keeps exact
+    multiples from rounding up through floating-point error.
     """
-    lam = checks.non_negative("arrival_rate", arrival_rate)
-    mu = checks.positive("service_rate", service_rate)
+    lam = checks.non_negative("arrival_rate_per_s", arrival_rate_per_s)
+    mu = checks.positive("service_rate_per_s", service_rate_per_s)
     u = checks.in_range("target_utilization", target_utilization, 0.0, 1.0)
     if np.any(np.asarray(u) <= 0):
         raise InputError(f"target_utilization must be within (0, 1], got {u!r}")
@@ -348,18 +390,42 @@ def servers_for_utilization(
     return int(n) if n.ndim == 0 else n
 
 
+def square_root_beta(servers: ArrayLike, offered_load_erlangs: ArrayLike) -> float | np.ndarray:
+    """Safety margin ``beta = (c - A) / sqrt(A)`` of ``servers`` serving ``A`` Erlangs.
+
+    Square-root staffing writes a pool as ``c = A + beta sqrt(A)`` (Halfin and
+    Whitt 1981): with ``beta`` fixed, the probability of waiting tends to a
+    constant as ``A`` grows, so ``beta`` fitted at one load carries a service
+    level to others (approximately, for large pools).  ``A > 0``.
+    """
+    c = np.asarray(_servers(servers), dtype=float)
+    a = np.asarray(checks.positive("offered_load_erlangs", offered_load_erlangs), dtype=float)
+    return numeric.scalar_or_array((c - a) / np.sqrt(a))
+
+
+def square_root_utilization(offered_load_erlangs: ArrayLike, beta: ArrayLike) -> float | np.ndarray:
+    """Utilisation ``A / (A + beta sqrt(A))`` of a pool staffed by the square-root rule.
+
+    Rises towards 1 as the offered load ``A`` (Erlangs, > 0) grows: big pools can
+    run hot at the same service level (Halfin and Whitt 1981).  ``beta >= 0``.
+    """
+    a = np.asarray(checks.positive("offered_load_erlangs", offered_load_erlangs), dtype=float)
+    b = np.asarray(checks.non_negative("beta", beta), dtype=float)
+    return numeric.scalar_or_array(a / (a + b * np.sqrt(a)))
+
+
 def diurnal_rate(
-    hour: ArrayLike, peak_rate: float, trough_ratio: float, peak_hour: float = 20.0
+    hour: ArrayLike, peak_rate_per_s: float, trough_ratio: float, peak_hour: float = 20.0
 ) -> float | np.ndarray:
     """A smooth daily traffic curve (an assumed shape, not measured data), requests per second.
 
     ``rate(h) = trough + (peak - trough) (1 + cos(2 pi (h - peak_hour) / 24)) / 2`` with
-    ``trough = trough_ratio * peak_rate``: the peak at ``peak_hour`` (hours, 0-24),
+    ``trough = trough_ratio * peak_rate_per_s``: the peak at ``peak_hour`` (hours, 0-24),
     the trough twelve hours away.  A one-harmonic caricature of the day-night cycle
     of user-facing traffic; replace it with your own measured curve where you have one.
     """
     h = checks.as_float("hour", hour)
-    peak = float(checks.non_negative("peak_rate", peak_rate))
+    peak = float(checks.non_negative("peak_rate_per_s", peak_rate_per_s))
     ratio = float(checks.probability("trough_ratio", trough_ratio))
     ph = float(checks.in_range("peak_hour", peak_hour, 0.0, 24.0))
     trough = ratio * peak
@@ -368,34 +434,15 @@ def diurnal_rate(
 
 
 # --------------------------------------------------------------------------- simulation
-@dataclass(frozen=True)
-class Estimate:
-    """A simulation estimate with a two-sided confidence interval ``[low, high]``."""
-
-    value: float
-    low: float
-    high: float
-    level: float = 0.95
-
-    @property
-    def half_width(self) -> float:
-        """Half the width of the confidence interval."""
-        return 0.5 * (self.high - self.low)
-
-    def contains(self, x: float) -> bool:
-        """Whether ``x`` lies inside the confidence interval."""
-        return self.low <= x <= self.high
-
-
-def _batch_estimate(per_stream: np.ndarray, pooled: float, level: float) -> Estimate:
+def _batch_interval(per_stream: np.ndarray, pooled: float, level: float) -> Interval:
     """Confidence interval from independent streams: Student t on the stream statistics."""
     r = per_stream.size
     se = float(np.std(per_stream, ddof=1)) / math.sqrt(r)
     h = float(stats.t.ppf(0.5 + level / 2.0, r - 1)) * se
-    return Estimate(value=float(pooled), low=float(pooled) - h, high=float(pooled) + h, level=level)
+    return Interval(value=float(pooled), low=float(pooled) - h, high=float(pooled) + h, level=level)
 
 
-def _quantile_estimate(x: np.ndarray, q: float, level: float) -> Estimate:
+def _quantile_interval(x: np.ndarray, q: float, level: float) -> Interval:
     """Pooled ``q``-quantile of ``x`` (customers x streams) with a batch CI.
 
     The share of each stream at or below the pooled quantile gives a Student-t
@@ -404,62 +451,84 @@ def _quantile_estimate(x: np.ndarray, q: float, level: float) -> Estimate:
     which keeps its coverage where per-stream quantiles of short streams are biased.
     """
     value = float(np.quantile(x, q))
-    share = _batch_estimate((x <= value).mean(axis=0), q, level)
+    share = _batch_interval((x <= value).mean(axis=0), q, level)
     low = float(np.quantile(x, max(share.low, 0.0)))
     high = float(np.quantile(x, min(share.high, 1.0)))
-    return Estimate(value=value, low=min(low, value), high=max(high, value), level=level)
+    return Interval(value=value, low=min(low, value), high=max(high, value), level=level)
+
+
+def _share_above(x: np.ndarray, t: ArrayLike) -> float | np.ndarray:
+    """Share of the samples ``x`` strictly greater than each ``t`` (empirical survival)."""
+    ordered = np.sort(x, axis=None)
+    above = ordered.size - np.searchsorted(ordered, np.asarray(t, dtype=float), side="right")
+    return numeric.scalar_or_array(above / ordered.size)
 
 
 @dataclass(frozen=True)
 class QueueSimulation:
     """Waits and service times of a simulated FCFS queue (from :func:`simulate_mmc`).
 
-    ``waits`` and ``services`` have shape ``(customers_per_stream, streams)``
+    ``waits_s`` and ``services_s`` have shape ``(customers_per_stream, streams)``
     (seconds, warm-up removed; one column per stream).  Streams are independent
     replications, so each estimate's confidence interval comes from the spread of the per-stream
     statistics (Student t with ``streams - 1`` degrees of freedom), which is valid
-    although successive waits within a stream are correlated.
+    although successive waits within a stream are correlated.  Estimates are
+    :class:`~cloudpad.models.numeric.Interval` at ``level``.
     """
 
-    arrival_rate: float
-    service_rate: float
+    arrival_rate_per_s: float
+    service_rate_per_s: float
     servers: int
-    waits: np.ndarray = field(repr=False)
-    services: np.ndarray = field(repr=False)
+    waits_s: np.ndarray = field(repr=False)
+    services_s: np.ndarray = field(repr=False)
     level: float = 0.95
 
     @property
     def customers(self) -> int:
         """Number of measured customers (all streams, after warm-up)."""
-        return int(self.waits.size)
+        return int(self.waits_s.size)
 
-    def mean_wait(self) -> Estimate:
+    @property
+    def streams(self) -> int:
+        """Number of independent streams (replications)."""
+        return int(self.waits_s.shape[1])
+
+    def mean_wait_s(self) -> Interval:
         """Mean time in queue, seconds."""
-        return _batch_estimate(self.waits.mean(axis=0), self.waits.mean(), self.level)
+        return _batch_interval(self.waits_s.mean(axis=0), self.waits_s.mean(), self.level)
 
-    def mean_response(self) -> Estimate:
+    def mean_response_s(self) -> Interval:
         """Mean time in system (wait + service), seconds."""
-        t = self.waits + self.services
-        return _batch_estimate(t.mean(axis=0), t.mean(), self.level)
+        t = self.waits_s + self.services_s
+        return _batch_interval(t.mean(axis=0), t.mean(), self.level)
 
-    def p_wait(self) -> Estimate:
+    def p_wait(self) -> Interval:
         """Fraction of requests that waited at all (compare with Erlang C)."""
-        w = self.waits > 0
-        return _batch_estimate(w.mean(axis=0), w.mean(), self.level)
+        w = self.waits_s > 0
+        return _batch_interval(w.mean(axis=0), w.mean(), self.level)
 
-    def service_level(self, t: float) -> Estimate:
-        """Fraction of requests that waited at most ``t`` seconds."""
-        w = self.waits <= float(checks.non_negative("t", t))
-        return _batch_estimate(w.mean(axis=0), w.mean(), self.level)
+    def service_level(self, target_wait_s: float) -> Interval:
+        """Fraction of requests that waited at most ``target_wait_s`` seconds."""
+        w = self.waits_s <= float(checks.non_negative("target_wait_s", target_wait_s))
+        return _batch_interval(w.mean(axis=0), w.mean(), self.level)
 
-    def wait_percentile(self, q: float) -> Estimate:
-        """``q``-quantile of the wait (pooled); CI by inverting the CI of ``P(W <= x_q)``."""
-        return _quantile_estimate(self.waits, float(checks.in_range("q", q, 0.0, 1.0)), self.level)
-
-    def response_percentile(self, q: float) -> Estimate:
-        """``q``-quantile of the response time (pooled); CI as for :meth:`wait_percentile`."""
+    def wait_percentile_s(self, q: float) -> Interval:
+        """``q``-quantile of the wait, seconds (pooled); CI inverted from that of ``P(W <= x)``."""
         qq = float(checks.in_range("q", q, 0.0, 1.0))
-        return _quantile_estimate(self.waits + self.services, qq, self.level)
+        return _quantile_interval(self.waits_s, qq, self.level)
+
+    def response_percentile_s(self, q: float) -> Interval:
+        """``q``-quantile of the response time in seconds (pooled); CI as for the wait."""
+        qq = float(checks.in_range("q", q, 0.0, 1.0))
+        return _quantile_interval(self.waits_s + self.services_s, qq, self.level)
+
+    def wait_sf(self, t_s: ArrayLike) -> float | np.ndarray:
+        """Share of simulated requests that waited longer than ``t_s`` seconds (vectorised)."""
+        return _share_above(self.waits_s, checks.non_negative("t_s", t_s))
+
+    def response_sf(self, t_s: ArrayLike) -> float | np.ndarray:
+        """Share of simulated requests whose response took longer than ``t_s`` seconds."""
+        return _share_above(self.waits_s + self.services_s, checks.non_negative("t_s", t_s))
 
 
 def _waits_one_server(inter: np.ndarray, serv: np.ndarray) -> np.ndarray:
@@ -515,8 +584,8 @@ def _waits_many_servers(
 
 
 def simulate_mmc(
-    arrival_rate: float,
-    service_rate: float,
+    arrival_rate_per_s: float,
+    service_rate_per_s: float,
     servers: int,
     customers: int = 1_000_000,
     *,
@@ -542,10 +611,10 @@ def simulate_mmc(
     ``seed``.  Returns a :class:`QueueSimulation` whose estimates carry
     ``level`` confidence intervals.
     """
-    lam = float(checks.positive("arrival_rate", arrival_rate))
-    mu = float(checks.positive("service_rate", service_rate))
+    lam = float(checks.positive("arrival_rate_per_s", arrival_rate_per_s))
+    mu = float(checks.positive("service_rate_per_s", service_rate_per_s))
     c = _servers(servers)
-    _stable("arrival_rate / (servers * service_rate)", lam / (c * mu))
+    _stable("arrival_rate_per_s / (servers * service_rate_per_s)", lam / (c * mu))
     n_total = checks.whole("customers", customers, minimum=2)
     rho = lam / (c * mu)
     relax = 1.0 / (c * mu * (1.0 - math.sqrt(rho)) ** 2)  # seconds
@@ -575,36 +644,37 @@ def simulate_mmc(
         waits = _waits_many_servers(np.cumsum(inter, axis=0, out=inter), serv, c, initial)
     keep = slice(w0, n)
     return QueueSimulation(
-        arrival_rate=lam,
-        service_rate=mu,
+        arrival_rate_per_s=lam,
+        service_rate_per_s=mu,
         servers=c,
-        waits=waits[keep],
-        services=serv[keep],
+        waits_s=waits[keep],
+        services_s=serv[keep],
         level=lvl,
     )
 
 
-def compare(model: MMC, sim: QueueSimulation, target_wait: float) -> pd.DataFrame:
+def compare(model: MMC, sim: QueueSimulation, target_wait_s: float) -> pd.DataFrame:
     """Closed form against simulation: one row per figure, with the simulated CI.
 
-    Rows: P(wait > 0), mean wait (ms), p99 wait (ms), share waiting at most
-    ``target_wait`` seconds, p99 response (ms).  Columns: ``closed form``,
-    ``simulated``, ``CI low``, ``CI high`` and ``inside CI`` (whether the closed
-    form lies in the simulation's confidence interval).
+    Rows, each labelled with its unit: P(wait > 0) (%), mean wait (ms), p99 wait
+    (ms), share waiting at most ``target_wait_s`` seconds (%), p99 response (ms).
+    Columns: ``closed form``, ``simulated``, ``CI low``, ``CI high`` (the
+    simulation's confidence interval at ``sim.level``) and ``inside CI`` (whether
+    the closed form lies in it).
     """
-    t = float(checks.non_negative("target_wait", target_wait))
+    t = float(checks.non_negative("target_wait_s", target_wait_s))
     rows = {
-        "P(wait > 0)": (model.p_wait, sim.p_wait(), 1.0),
-        "mean wait (ms)": (model.mean_wait, sim.mean_wait(), 1000.0),
-        "p99 wait (ms)": (model.wait_percentile(0.99), sim.wait_percentile(0.99), 1000.0),
-        f"share waiting <= {1000 * t:g} ms": (model.service_level(t), sim.service_level(t), 1.0),
+        "P(wait > 0) (%)": (model.p_wait, sim.p_wait(), 100.0),
+        "mean wait (ms)": (model.mean_wait_s, sim.mean_wait_s(), 1000.0),
+        "p99 wait (ms)": (model.wait_percentile_s(0.99), sim.wait_percentile_s(0.99), 1000.0),
+        _share_label(t): (model.service_level(t), sim.service_level(t), 100.0),
         "p99 response (ms)": (
-            model.response_percentile(0.99),
-            sim.response_percentile(0.99),
+            model.response_percentile_s(0.99),
+            sim.response_percentile_s(0.99),
             1000.0,
         ),
     }
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             name: {
                 "closed form": scale * float(exact),
@@ -616,3 +686,5 @@ def compare(model: MMC, sim: QueueSimulation, target_wait: float) -> pd.DataFram
             for name, (exact, est, scale) in rows.items()
         }
     ).T
+    numbers = {c: float for c in ("closed form", "simulated", "CI low", "CI high")}
+    return table.astype({**numbers, "inside CI": bool})
