@@ -30,14 +30,17 @@ from cloudpad.models.latency import (
     fanout_slow_probability,
     hedging_tradeoff,
     kth_of_n_quantile,
+    max_of_n_check,
     max_of_n_quantile,
     mmc_wait,
     quantile_ci,
     retry_amplification,
+    retry_hedge_tradeoff,
     simulate_hedged,
     simulate_tied,
     with_slow_mode,
 )
+from cloudpad.models.numeric import Interval
 from cloudpad.models.queueing import mmc
 
 PROPS = settings(max_examples=25, deadline=None, derandomize=True)
@@ -211,10 +214,12 @@ def test_simulated_hedging_matches_exact_with_fanout():
     sim = simulate_hedged(dist, d, size=40_000, fanout=10, seed=7)
     exact = MaxOfN(Hedged(dist, d), 10)
     for q in (0.5, 0.9, 0.99):
-        lo, hi = quantile_ci(sim.latency_ms, q, confidence=0.999)
-        assert lo <= exact.quantile(q) <= hi
+        assert quantile_ci(sim.latency_ms, q, level=0.999).contains(exact.quantile(q))
     se = math.sqrt(0.05 * 0.95 / (40_000 * 10))
     assert sim.extra_load == pytest.approx(0.05, abs=4 * se)
+    ci = sim.percentile_ci(0.99, level=0.999)
+    assert ci == quantile_ci(sim.latency_ms, 0.99, level=0.999)
+    assert ci.contains(exact.quantile(0.99))
 
 
 def test_hedging_tradeoff_table():
@@ -319,16 +324,73 @@ def test_simulated_hedging_never_worse_and_extra_load_bounded(dist, dq, seed):
 def test_simulated_max_within_ci_of_exact(dist, n, seed):
     draws = MaxOfN(dist, n).sample(20_000, seed=seed)
     for q in (0.5, 0.9, 0.99):
-        lo, hi = quantile_ci(draws, q, confidence=0.999)
-        assert lo <= max_of_n_quantile(dist, n, q) <= hi
+        assert quantile_ci(draws, q, level=0.999).contains(max_of_n_quantile(dist, n, q))
 
 
 def test_quantile_ci_covers_at_the_stated_rate():
     rng = np.random.default_rng(11)
-    covered = [
-        lo <= 0.9 <= hi for lo, hi in (quantile_ci(rng.random(300), 0.9, 0.95) for _ in range(400))
-    ]
+    covered = [quantile_ci(rng.random(300), 0.9, 0.95).contains(0.9) for _ in range(400)]
     assert 0.93 <= np.mean(covered) <= 0.99
+
+
+def test_quantile_ci_ranks_for_the_median_of_100():
+    # Normal approximation to Binomial(100, 0.5): ranks 50 -/+ 1.96 * 5, i.e. x_(40) and x_(61)
+    # (Conover 1999, ch. 3, large-sample approximation for the quantile interval).
+    ci = quantile_ci(np.arange(1.0, 101.0)[::-1], 0.5, level=0.95)
+    assert (ci.low, ci.high, ci.level) == (40.0, 61.0, 0.95)
+    assert ci.value == 50.0  # x_(ceil(0.5 * 100)), the inverted-CDF sample median
+
+
+def test_quantile_ci_too_few_draws_leaves_a_side_open():
+    # 20 draws cannot bound the 1 % quantile from below: B ~ Binomial(20, 0.01) draws fall below
+    # it and P(B <= 0) = 0.99^20 = 0.818 > 0.05.  Above: P(B <= 1) = 0.818 + 20 * 0.01 * 0.99^19
+    # = 0.983 >= 0.95, so the upper bound is x_(2).
+    ci = quantile_ci(np.arange(1.0, 21.0), 0.01, level=0.9)
+    assert ci.low == -np.inf and ci.high == 2.0 and ci.value == 1.0
+
+
+@PROPS
+@given(
+    n=st.integers(1, 5000),
+    q=st.floats(0.001, 0.999),
+    level=st.floats(0.01, 0.999),
+    seed=st.integers(0, 2**31),
+)
+def test_quantile_ci_is_an_interval_around_the_sample_quantile(n, q, level, seed):
+    x = np.random.default_rng(seed).exponential(1.0, n)
+    ci = quantile_ci(x, q, level)
+    assert isinstance(ci, Interval)
+    assert ci.low <= ci.value <= ci.high and ci.level == level
+    assert ci.value == np.quantile(x, q, method="inverted_cdf")
+
+
+def test_max_of_n_check_against_closed_form():
+    # Exponential(mean 5 ms): the q quantile of the maximum of n is -5 ln(1 - q^(1/n)).
+    dist = Exponential(5.0)
+    table = max_of_n_check(dist, {10: 20_000, 1: 30_000}, [0.5, 0.99], level=0.999, seed=4)
+    assert (
+        list(table.servers) == [1, 1, 10, 10] and list(table.draws) == [30_000] * 2 + [20_000] * 2
+    )
+    expected = [-5.0 * math.log(1.0 - q ** (1.0 / n)) for n in (1, 10) for q in (0.5, 0.99)]
+    np.testing.assert_allclose(table.exact_ms, expected, rtol=1e-9)
+    assert table.inside.all()
+    assert (table.ci_low_ms <= table.simulated_ms).all()
+    assert (table.simulated_ms <= table.ci_high_ms).all()
+
+
+def test_retry_hedge_tradeoff_against_closed_form():
+    # Exponential(mean 10 ms): sf(d) = exp(-d / 10).  A hedge at d sends sf(d) extra requests;
+    # a timeout at d with 3 tries sends s + s^2 extra tries on average (s = sf(d)).
+    dist = Exponential(10.0)
+    delays = [5.0, 10.0, 30.0]
+    table = retry_hedge_tradeoff(dist, delays, q=0.9, attempts=3)
+    sf = np.exp(-np.array(delays) / 10.0)
+    np.testing.assert_allclose(table.hedge_extra_load, sf, rtol=1e-12)
+    np.testing.assert_allclose(table.retry_extra_load, sf + sf**2, rtol=1e-12)
+    # each latency column is the exact quantile of the matching composite distribution
+    for d, row in zip(delays, table.itertuples(), strict=True):
+        assert row.hedge_ms == pytest.approx(Hedged(dist, d).quantile(0.9))
+        assert row.retry_ms == pytest.approx(TimeoutRetry(dist, d, 3).quantile(0.9))
 
 
 # --- tied requests -------------------------------------------------------------------------
@@ -360,9 +422,10 @@ def test_tied_without_message_delay_is_a_hedge_on_the_queue():
     assert sim.duplicate_fraction == 0.0
     exact = Hedged(wait, d)
     for q in (0.5, 0.9, 0.99):
-        lo, hi = quantile_ci(sim.latency_ms, q, confidence=0.999)
+        ci = quantile_ci(sim.latency_ms, q, level=0.999)
         # the hedge puts an atom at d (W_B = 0); bisection finds it to ~1e-12 ms
-        assert lo - 1e-9 <= float(exact.quantile(q)) + s <= hi + 1e-9
+        assert ci.low - 1e-9 <= float(exact.quantile(q)) + s <= ci.high + 1e-9
+    assert sim.percentile_ci(0.9, level=0.99) == quantile_ci(sim.latency_ms, 0.9, level=0.99)
 
 
 def test_tied_delay_of_two_message_delays_avoids_duplicates_on_empty_queues():
@@ -429,6 +492,9 @@ def test_timeout_false_timeout_rate_at_p999():
     two = TimeoutRetry(dist, float(dist.quantile(0.999)), attempts=2)
     assert two.success_probability == pytest.approx(1 - 1e-6, rel=1e-9)
     assert two.mean_attempts == pytest.approx(1.001, rel=1e-9)
+    # every try times out with probability 0.001^attempts, computed without 1 - (1 - x)
+    three = TimeoutRetry(dist, float(dist.quantile(0.999)), attempts=3)
+    assert three.failure_probability == pytest.approx(1e-9, rel=1e-6)
 
 
 def test_timeout_retry_simulation_agrees_with_exact():
@@ -439,8 +505,7 @@ def test_timeout_retry_simulation_agrees_with_exact():
     assert ok.mean() == pytest.approx(tr.success_probability, abs=4 * se + 1e-12)
     assert tries.mean() == pytest.approx(tr.mean_attempts, rel=0.01)
     for q in (0.5, 0.95, 0.99):
-        lo, hi = quantile_ci(latency, q, confidence=0.999)
-        assert lo <= tr.quantile(q) <= hi
+        assert quantile_ci(latency, q, level=0.999).contains(tr.quantile(q))
     assert latency.max() <= tr.give_up_ms
 
 

@@ -18,9 +18,11 @@ from cloudpad.models.placement import (
     exhaustive_placement,
     footprint_monthly_usd,
     greedy_placement,
+    greedy_table,
     pair_table,
     served_latency_ms,
     share_within,
+    stretch_model_error,
     user_rtt_matrix_ms,
     weighted_percentile,
 )
@@ -218,6 +220,30 @@ def test_footprint_cost():
     # 730 h a month: 3 instances at 0.10 USD/h = 219 USD a month per region, plus 100 fixed.
     assert footprint_monthly_usd(1, 0.10, 3) == pytest.approx(219.0)
     np.testing.assert_allclose(footprint_monthly_usd(np.array([1, 4]), 0.10, 3, 100.0), [319, 1276])
+
+
+def test_greedy_table_by_hand():
+    # Steps {0}, {0, 1}, {0, 1, 2}: served [10, 200, 200], [10, 10, 200], [10, 10, 10] ms with
+    # weights 5, 3, 2.  p95: 200, 200 (cumulative share 0.8 < 0.95 at 10 ms), 10 ms.
+    steps = [evaluate(LAT, W, regions) for regions in ([0], [0, 1], [0, 1, 2])]
+    t = greedy_table(LAT, W, steps, threshold_ms=10.0, region_monthly_usd=100.0)
+    assert list(t.index) == [1, 2, 3] and t.index.name == "regions"
+    assert list(t.added) == [0, 1, 2]
+    np.testing.assert_allclose(t.p50_ms, [10.0, 10.0, 10.0])
+    np.testing.assert_allclose(t.p95_ms, [200.0, 200.0, 10.0])
+    np.testing.assert_allclose(t.share_within, [0.5, 0.8, 1.0])
+    np.testing.assert_allclose(t.monthly_usd, [100.0, 200.0, 300.0])
+    # the second region saves no p95 (infinite cost per ms), the third saves 190 ms
+    assert np.isnan(t.usd_per_ms_p95.iloc[0]) and np.isinf(t.usd_per_ms_p95.iloc[1])
+    assert t.usd_per_ms_p95.iloc[2] == pytest.approx(100.0 / 190.0)
+
+
+def test_stretch_model_error_by_hand():
+    # factor 2 on floors of 10 and 30 ms against measured 25 and 50 ms: -20 % and +20 %.
+    np.testing.assert_allclose(stretch_model_error([25.0, 50.0], [10.0, 30.0], 2.0), [-0.2, 0.2])
+    assert stretch_model_error(20.0, 10.0, 2.0) == 0.0
+    with pytest.raises(ValueError, match="measured_rtt_ms and floor_ms must have the same shape"):
+        stretch_model_error([1.0, 2.0], [1.0], 1.5)
 
 
 def test_share_within_by_hand():

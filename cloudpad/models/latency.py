@@ -35,7 +35,7 @@ only one of the two modules depends only on that one).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,16 +56,19 @@ __all__ = [
     "MaxOfN",
     "Mixture",
     "PointMass",
+    "SimulatedLatency",
     "TiedResult",
     "TimeoutRetry",
     "fanout_for_latency",
     "fanout_slow_probability",
     "hedging_tradeoff",
     "kth_of_n_quantile",
+    "max_of_n_check",
     "max_of_n_quantile",
     "mmc_wait",
     "quantile_ci",
     "retry_amplification",
+    "retry_hedge_tradeoff",
     "simulate_hedged",
     "simulate_tied",
     "with_slow_mode",
@@ -111,26 +114,32 @@ def _solve_isf(
     return numeric.scalar_or_array(res.reshape(shape))
 
 
-def quantile_ci(samples: ArrayLike, q: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Distribution-free confidence interval for the ``q`` quantile from a sample.
+def quantile_ci(samples: ArrayLike, q: float, level: float = 0.95) -> numeric.Interval:
+    """The ``q`` quantile of a sample with a distribution-free confidence interval at ``level``.
 
     Method (Conover 1999, chapter 3, confidence interval for a quantile): with
     ``N`` i.i.d. draws sorted as ``x_(1) <= ... <= x_(N)``, the number of draws
     below the true quantile is Binomial(N, q); the ranks ``r = B^{-1}((1 - c)/2)`` and
     ``s = B^{-1}((1 + c)/2) + 1`` of that binomial give
     ``P(x_(r) <= quantile <= x_(s)) >= c`` for any continuous distribution.
-    Returns ``(x_(r), x_(s))`` in the sample's units, ranks clipped to [1, N].
+    Returns an :class:`~cloudpad.models.numeric.Interval` in the sample's units
+    with ``low = x_(r)``, ``high = x_(s)`` and ``level = c``; a side the sample is
+    too small to bound at this level (``r < 1`` or ``s > N``) is infinite.
+    ``value`` is the sample quantile ``x_(ceil(qN))`` (NumPy's
+    ``method="inverted_cdf"``, as :meth:`Empirical.quantile`), which always lies
+    in the interval because the binomial's median is ``floor(qN)`` or ``ceil(qN)``.
     """
     x = np.sort(np.ravel(checks.as_float("samples", samples)))
     if x.size == 0:
         raise InputError("samples must hold at least one value, got an empty array")
     q = float(checks.in_range("q", q, 0.0, 1.0, closed=False))
-    c = float(checks.in_range("confidence", confidence, 0.0, 1.0, closed=False))
+    c = float(checks.in_range("level", level, 0.0, 1.0, closed=False))
     n = x.size
     r = int(stats.binom.ppf((1.0 - c) / 2.0, n, q))
     s = int(stats.binom.ppf((1.0 + c) / 2.0, n, q)) + 1
-    r, s = max(r, 1), min(s, n)
-    return float(x[r - 1]), float(x[s - 1])
+    low = float(x[r - 1]) if r >= 1 else -np.inf
+    high = float(x[s - 1]) if s <= n else np.inf
+    return numeric.Interval(float(np.quantile(x, q, method="inverted_cdf")), low, high, c)
 
 
 # --------------------------------------------------------------------------- distributions
@@ -491,6 +500,39 @@ def kth_of_n_quantile(
     return dist.isf(1.0 - per_draw)
 
 
+def max_of_n_check(
+    dist: LatencyDistribution,
+    sizes: Mapping[int, int],
+    quantiles: Sequence[float],
+    level: float = 0.99,
+    seed: int | np.random.Generator = 0,
+) -> pd.DataFrame:
+    """Exact percentiles of the slowest of ``n`` draws next to a simulation's confidence interval.
+
+    For each fan-out ``n`` in ``sizes`` (ascending), draws ``sizes[n]`` user
+    requests of :class:`MaxOfN` ``(dist, n)`` with ``seed`` (the same int seed
+    for every ``n``, so each fan-out is reproducible on its own), and for each
+    ``q`` in ``quantiles`` compares the exact order-statistic quantile
+    (:func:`max_of_n_quantile`) with the sample's :func:`quantile_ci` at
+    ``level``.  About ``1 - level`` of the intervals miss by chance.  Returns
+    one row per (n, q) with columns ``servers``, ``q``, ``draws``,
+    ``exact_ms``, ``simulated_ms``, ``ci_low_ms``, ``ci_high_ms`` and
+    ``inside`` (the exact value lies in the interval).
+    """
+    rows = []
+    for n, size in sorted(sizes.items()):
+        n = checks.whole("n", n, minimum=1)
+        draws = MaxOfN(dist, n).sample(size, seed=seed)
+        for q in quantiles:
+            ci = quantile_ci(draws, q, level)
+            exact = float(max_of_n_quantile(dist, n, q))
+            rows.append(
+                (n, float(q), draws.size, exact, ci.value, ci.low, ci.high, ci.contains(exact))
+            )
+    columns = ["servers", "q", "draws", "exact_ms", "simulated_ms", "ci_low_ms", "ci_high_ms"]
+    return pd.DataFrame(rows, columns=[*columns, "inside"])
+
+
 # --------------------------------------------------------------------------- hedged requests
 @dataclass(frozen=True)
 class Hedged(LatencyDistribution):
@@ -535,27 +577,43 @@ class Hedged(LatencyDistribution):
 
 
 @dataclass(frozen=True, eq=False)
-class HedgeResult:
-    """Simulated hedged requests: user-level latencies (ms) with and without the hedge.
+class SimulatedLatency:
+    """Simulated user latencies (ms) with a technique and without it, from the same draws.
 
-    ``latency_ms`` and ``baseline_ms`` use the same primary draws (common random
-    numbers), so the difference is the hedge's effect alone.  ``extra_load`` is
-    the fraction of sub-requests that sent a second copy.
+    ``latency_ms`` and ``baseline_ms`` come from common random numbers, so
+    their difference is the technique's effect alone.  :meth:`percentile` and
+    :meth:`baseline_percentile` are sample quantiles with NumPy's default linear
+    interpolation; :meth:`percentile_ci` is :func:`quantile_ci` (inverted-CDF
+    value and a distribution-free interval).
     """
 
     latency_ms: np.ndarray = field(repr=False)
     baseline_ms: np.ndarray = field(repr=False)
-    extra_load: float
-    delay_ms: float
-    fanout: int
 
     def percentile(self, q: ArrayLike) -> float | np.ndarray:
-        """Latency in ms at quantile ``q`` with hedging."""
+        """Latency in ms at quantile ``q`` with the technique."""
         return numeric.scalar_or_array(np.quantile(self.latency_ms, checks.probability("q", q)))
 
     def baseline_percentile(self, q: ArrayLike) -> float | np.ndarray:
-        """Latency in ms at quantile ``q`` without hedging (same primary draws)."""
+        """Latency in ms at quantile ``q`` without it (same primary draws)."""
         return numeric.scalar_or_array(np.quantile(self.baseline_ms, checks.probability("q", q)))
+
+    def percentile_ci(self, q: float, level: float = 0.95) -> numeric.Interval:
+        """Latency in ms at quantile ``q`` with the technique, and its ``level`` interval."""
+        return quantile_ci(self.latency_ms, q, level)
+
+
+@dataclass(frozen=True, eq=False)
+class HedgeResult(SimulatedLatency):
+    """Simulated hedged requests: user-level latencies (ms) with and without the hedge.
+
+    ``extra_load`` is the fraction of sub-requests that sent a second copy,
+    ``delay_ms`` the hedge delay and ``fanout`` the sub-requests per user request.
+    """
+
+    extra_load: float
+    delay_ms: float
+    fanout: int
 
 
 def simulate_hedged(
@@ -644,25 +702,15 @@ def mmc_wait(utilization: float, mean_service_ms: float, servers: int = 1) -> Mi
 
 
 @dataclass(frozen=True, eq=False)
-class TiedResult:
+class TiedResult(SimulatedLatency):
     """Simulated tied requests (ms): latency with ties, without (same draws), and duplicate work.
 
-    ``duplicate_fraction`` is the fraction of requests whose two copies both
-    started executing (the cancellation arrived too late): the extra server
-    work the tie costs.
+    ``baseline_ms`` is a single copy on the first server.  ``duplicate_fraction``
+    is the fraction of requests whose two copies both started executing (the
+    cancellation arrived too late): the extra server work the tie costs.
     """
 
-    latency_ms: np.ndarray = field(repr=False)
-    baseline_ms: np.ndarray = field(repr=False)
     duplicate_fraction: float
-
-    def percentile(self, q: ArrayLike) -> float | np.ndarray:
-        """Latency in ms at quantile ``q`` with tied requests."""
-        return numeric.scalar_or_array(np.quantile(self.latency_ms, checks.probability("q", q)))
-
-    def baseline_percentile(self, q: ArrayLike) -> float | np.ndarray:
-        """Latency in ms at quantile ``q`` with a single copy (same first-server draws)."""
-        return numeric.scalar_or_array(np.quantile(self.baseline_ms, checks.probability("q", q)))
 
 
 def simulate_tied(
@@ -762,6 +810,11 @@ class TimeoutRetry(LatencyDistribution):
         return 1.0 - self.timeout_probability**self.attempts
 
     @property
+    def failure_probability(self) -> float:
+        """Probability that every try times out and the call fails: ``s^attempts``."""
+        return self.timeout_probability**self.attempts
+
+    @property
     def mean_attempts(self) -> float:
         """Expected tries per request (load amplification): ``sum_{k<a} s^k``."""
         s = self.timeout_probability
@@ -807,6 +860,35 @@ class TimeoutRetry(LatencyDistribution):
             self.give_up_ms,
         )
         return latency, succeeded, first + 1
+
+
+def retry_hedge_tradeoff(
+    dist: LatencyDistribution, delays_ms: ArrayLike, q: float, attempts: int = 2
+) -> pd.DataFrame:
+    """Timeout-and-retry against a hedge at the same delays: extra requests and the ``q`` latency.
+
+    For each delay ``d``, a :class:`TimeoutRetry` with timeout ``d`` and
+    ``attempts`` tries sends ``mean_attempts - 1`` extra requests per call, and
+    a :class:`Hedged` request with delay ``d`` sends ``sf(d)``; both give the
+    exact ``q`` quantile of one call.  Returns columns ``delay_ms``,
+    ``retry_extra_load``, ``retry_ms``, ``hedge_extra_load``, ``hedge_ms``
+    (extra loads as fractions of calls, latencies in ms).  A retry abandons
+    the first try, a hedge keeps it alive; a call whose every try timed out
+    counts at :attr:`TimeoutRetry.give_up_ms`, as a failure.
+    """
+    delays = np.atleast_1d(checks.positive("delays_ms", delays_ms)).astype(float)
+    q = float(checks.in_range("q", q, 0.0, 1.0, closed=False))
+    retries = [TimeoutRetry(dist, d, attempts) for d in delays]
+    hedges = [Hedged(dist, d) for d in delays]
+    return pd.DataFrame(
+        {
+            "delay_ms": delays,
+            "retry_extra_load": [r.mean_attempts - 1.0 for r in retries],
+            "retry_ms": [float(r.quantile(q)) for r in retries],
+            "hedge_extra_load": [h.extra_load for h in hedges],
+            "hedge_ms": [float(h.quantile(q)) for h in hedges],
+        }
+    )
 
 
 def retry_amplification(p_fail: ArrayLike, attempts: int | Sequence[int]) -> float | np.ndarray:

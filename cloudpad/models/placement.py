@@ -44,7 +44,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from cloudpad.exceptions import InputError
-from cloudpad.models import checks, cost
+from cloudpad.models import checks, cost, numeric
 from cloudpad.models.geography import (
     FIBER_GROUP_INDEX,
     distance_matrix_km,
@@ -61,9 +61,11 @@ __all__ = [
     "exhaustive_placement",
     "footprint_monthly_usd",
     "greedy_placement",
+    "greedy_table",
     "pair_table",
     "served_latency_ms",
     "share_within",
+    "stretch_model_error",
     "user_rtt_matrix_ms",
     "weighted_percentile",
 ]
@@ -116,8 +118,7 @@ def weighted_percentile(
         threshold = qi * total / 100.0 * (1.0 - _REL_TOL)
         idx = np.argmax((cum >= threshold) & (cum > 0), axis=-1)
         out.append(np.take_along_axis(sorted_v, idx[..., None], axis=-1)[..., 0])
-    result = np.stack(out) if np.ndim(qs) else out[0]
-    return float(result) if np.ndim(result) == 0 else result
+    return numeric.scalar_or_array(np.stack(out) if np.ndim(qs) else out[0])
 
 
 def user_rtt_matrix_ms(
@@ -178,6 +179,27 @@ def estimate_stretch(
         )
     ratios = np.asarray(stretch(rtt[keep], km[keep], refractive_index))
     return float(np.quantile(ratios, qq))
+
+
+def stretch_model_error(
+    measured_rtt_ms: ArrayLike, floor_ms: ArrayLike, stretch_factor: float
+) -> float | np.ndarray:
+    """Relative error of the one-factor path model against measured round trips.
+
+    Formula: ``(stretch_factor · floor_ms - measured_rtt_ms) / measured_rtt_ms``, positive
+    where the model overstates the measured round trip.  ``floor_ms`` is the fibre
+    floor of each pair (:func:`~cloudpad.models.geography.fiber_rtt_ms`);
+    ``measured_rtt_ms`` must be > 0.
+    """
+    rtt = np.asarray(checks.positive("measured_rtt_ms", measured_rtt_ms))
+    floor = np.asarray(checks.non_negative("floor_ms", floor_ms))
+    factor = checks.positive("stretch_factor", stretch_factor)
+    if rtt.shape != floor.shape:
+        raise InputError(
+            f"measured_rtt_ms and floor_ms must have the same shape, got {rtt.shape} "
+            f"and {floor.shape}"
+        )
+    return numeric.scalar_or_array((factor * floor - rtt) / rtt)
 
 
 def _objective_q(objective: str) -> float | None:
@@ -377,6 +399,50 @@ def exhaustive_placement(
     return _placement(best_set, objective, q, served, w)
 
 
+def greedy_table(
+    latency_ms: ArrayLike,
+    weights: ArrayLike,
+    steps: Sequence[Placement],
+    threshold_ms: float,
+    region_monthly_usd: float,
+) -> pd.DataFrame:
+    """One row per step of a greedy placement: region added, user round trip, share, cost.
+
+    ``steps`` is the list :func:`greedy_placement` returns.  Row ``k`` (index
+    ``regions``, the set size) has ``added`` (column index of the region added
+    at that step), ``p50_ms`` and ``p95_ms`` (weighted, from the step's
+    :class:`Placement`), ``share_within`` (:func:`share_within` of the served
+    round trip at ``threshold_ms``, 0-1), ``monthly_usd = k · region_monthly_usd``
+    and ``usd_per_ms_p95``, the added region's monthly cost over the p95
+    milliseconds it saves, ``region_monthly_usd / (p95_{k-1} - p95_k)``: NaN
+    on the first row (nothing to compare with), infinite where the step saves
+    nothing.
+    """
+    lat, w = _check_problem(latency_ms, weights)
+    if not steps:
+        raise InputError("steps must hold at least one placement, got none")
+    limit = checks.non_negative("threshold_ms", threshold_ms)
+    usd = checks.non_negative("region_monthly_usd", region_monthly_usd)
+    k = np.array([p.k for p in steps])
+    p95 = np.array([p.p95_ms for p in steps])
+    saved = -np.diff(p95, prepend=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_ms = np.where(saved > 0, usd / saved, np.where(np.isnan(saved), np.nan, np.inf))
+    return pd.DataFrame(
+        {
+            "added": [p.regions[-1] for p in steps],
+            "p50_ms": [p.p50_ms for p in steps],
+            "p95_ms": p95,
+            "share_within": [
+                share_within(served_latency_ms(lat, p.regions), w, limit) for p in steps
+            ],
+            "monthly_usd": k * usd,
+            "usd_per_ms_p95": per_ms,
+        },
+        index=pd.Index(k, name="regions"),
+    )
+
+
 def footprint_monthly_usd(
     regions: ArrayLike,
     price_per_hour_usd: float,
@@ -395,8 +461,7 @@ def footprint_monthly_usd(
     n = checks.non_negative("regions", regions)
     fixed = checks.non_negative("fixed_per_region_usd", fixed_per_region_usd)
     per_region = cost.monthly_cost(price_per_hour_usd, instances_per_region) + fixed
-    out = np.asarray(n) * per_region
-    return float(out) if np.ndim(out) == 0 else out
+    return numeric.scalar_or_array(np.asarray(n) * per_region)
 
 
 def share_within(served_ms: ArrayLike, weights: ArrayLike, threshold_ms: float) -> float:
