@@ -15,7 +15,7 @@ from cloudpad.models import cost
 
 def test_monthly_cost_730_hours():
     # 730-hour month (8,760 h / 12) of the providers' calculators; 0.096 USD/h x 730 = 70.08.
-    assert cost.HOURS_PER_MONTH == 730.0
+    assert cost.BILLING_MONTH_HOURS == 730.0
     assert cost.monthly_cost(0.096) == pytest.approx(70.08)
     assert cost.monthly_cost(0.096, 3) == pytest.approx(210.24)
     np.testing.assert_allclose(cost.monthly_cost(np.array([1.0, 2.0]), 2), [1460.0, 2920.0])

@@ -1,7 +1,8 @@
 """Cost models: monthly cost from hourly prices, discounts, data transfer, bin packing.
 
-Conventions: prices in USD; a month is 730 hours (8,760 hours a year / 12), the
-convention of the AWS, Azure and Google Cloud pricing calculators.  CPU in vCPU,
+Conventions: prices in USD; a month is the 730-hour *billing* month (8,760 hours a year / 12,
+:data:`BILLING_MONTH_HOURS`), the convention of the AWS, Azure and Google Cloud pricing
+calculators; not the 30-day (720 h) SLA month of ``availability.SLA_MONTH_HOURS``.  CPU in vCPU,
 memory in GiB.  No provider price is hard-coded here: prices come from
 ``cloudpad.data.load("instance_prices")`` or are passed in by the caller.
 """
@@ -17,8 +18,9 @@ from numpy.typing import ArrayLike
 from cloudpad.exceptions import InputError
 from cloudpad.models import checks
 
-#: Hours in the average month used by cloud pricing calculators (8,760 h / 12).
-HOURS_PER_MONTH: float = 730.0
+#: Hours in the billing month of cloud pricing calculators (8,760 h / 12).  Not the 30-day
+#: (720 h) SLA month of availability targets, ``availability.SLA_MONTH_HOURS``.
+BILLING_MONTH_HOURS: float = 730.0
 
 
 def monthly_cost(price_per_hour_usd: ArrayLike, count: ArrayLike = 1) -> float | np.ndarray:
@@ -29,7 +31,7 @@ def monthly_cost(price_per_hour_usd: ArrayLike, count: ArrayLike = 1) -> float |
     """
     price = checks.non_negative("price_per_hour_usd", price_per_hour_usd)
     n = checks.non_negative("count", count)
-    return price * n * HOURS_PER_MONTH
+    return price * n * BILLING_MONTH_HOURS
 
 
 # --------------------------------------------------------------------------- discounts
@@ -120,40 +122,6 @@ def transfer_cost(gb: ArrayLike, tiers: list[tuple[float, float]]) -> float | np
     return float(total) if total.ndim == 0 else total
 
 
-# --------------------------------------------------------------------------- node overhead
-def _tiered(x: np.ndarray, edges: list[float], rates: list[float]) -> np.ndarray:
-    lower = np.array(edges[:-1])
-    upper = np.array(edges[1:])
-    part = np.clip(np.asarray(x, dtype=float)[..., None] - lower, 0.0, upper - lower)
-    return (part * np.array(rates)).sum(axis=-1)
-
-
-def gke_reserved(vcpu: ArrayLike, memory_gib: ArrayLike) -> tuple[float | np.ndarray, ...]:
-    """CPU (vCPU) and memory (GiB) that GKE reserves on a node for system components.
-
-    GKE's published tiers (Google Cloud, "Plan GKE node sizes", node allocatable
-    resources): CPU 6 % of the first core, 1 % of the next, 0.5 % of the next 2,
-    0.25 % above 4 cores; memory 255 MiB below 1 GiB, otherwise 25 % of the first
-    4 GiB, 20 % of the next 4, 10 % of the next 8, 6 % of the next 112, 2 % above
-    128 GiB; plus a 100 MiB eviction threshold.  Returns ``(cpu_reserved,
-    memory_reserved_gib)``.  Other providers (EKS, AKS) use different rules; use
-    this as a representative overhead or pass your own numbers to :func:`pack_ffd`.
-    """
-    cpu = np.asarray(checks.non_negative("vcpu", vcpu), dtype=float)
-    mem = np.asarray(checks.non_negative("memory_gib", memory_gib), dtype=float)
-    cpu_res = _tiered(cpu, [0, 1, 2, 4, np.inf], [0.06, 0.01, 0.005, 0.0025])
-    mem_res = (
-        np.where(
-            mem < 1.0,
-            255.0 / 1024.0,
-            _tiered(mem, [0, 4, 8, 16, 128, np.inf], [0.25, 0.20, 0.10, 0.06, 0.02]),
-        )
-        + 100.0 / 1024.0
-    )
-    out = (cpu_res, mem_res)
-    return tuple(float(v) if np.ndim(v) == 0 else v for v in out)
-
-
 # --------------------------------------------------------------------------- bin packing
 @dataclass(frozen=True)
 class Packing:
@@ -215,19 +183,22 @@ def pack_ffd(
     node_memory_gib: float,
     *,
     price_per_hour_usd: float = 0.0,
-    reserved_cpu: float | None = None,
-    reserved_memory_gib: float | None = None,
+    reserved_cpu: float = 0.0,
+    reserved_memory_gib: float = 0.0,
     cluster_fee_per_hour_usd: float = 0.0,
     node_type: str = "node",
+    max_pods: int | None = None,
 ) -> Packing:
     """First-fit decreasing packing of workloads (CPU, memory requests) onto identical nodes.
 
     Each node offers ``node_vcpu - reserved_cpu`` vCPU and ``node_memory_gib -
-    reserved_memory_gib`` GiB (reserved defaults to :func:`gke_reserved`).
-    Workloads are sorted by decreasing size, the larger of their two requests
-    as a fraction of the allocatable capacity (the "max" key for vector bin
-    packing), and each goes to the first open node where both requests fit;
-    otherwise a new node opens.  FFD is a heuristic: it can use more nodes than
+    reserved_memory_gib`` GiB; the reservation is zero unless given (a managed
+    Kubernetes node's comes from :func:`cloudpad.models.kubernetes.reserved`).
+    With ``max_pods`` a node also holds at most that many workloads (the
+    kubelet's pods-per-node limit).  Workloads are sorted by decreasing size,
+    the larger of their two requests as a fraction of the allocatable capacity
+    (the "max" key for vector bin packing), and each goes to the first open
+    node where both requests (and a pod slot) fit; otherwise a new node opens.  FFD is a heuristic: it can use more nodes than
     the optimum but never fewer than :func:`lower_bound_nodes`.  Raises
     :class:`WorkloadTooLarge` (an ``InputError``) if a workload is larger than an empty node.
     Source: Johnson (1973) for FFD; Panigrahy et al. (2011) for its vector variants.
@@ -240,13 +211,9 @@ def pack_ffd(
         )
     nv = float(checks.positive("node_vcpu", node_vcpu))
     nm = float(checks.positive("node_memory_gib", node_memory_gib))
-    default_cpu, default_mem = gke_reserved(nv, nm)
-    rc = default_cpu if reserved_cpu is None else checks.non_negative("reserved_cpu", reserved_cpu)
-    rm = (
-        default_mem
-        if reserved_memory_gib is None
-        else checks.non_negative("reserved_memory_gib", reserved_memory_gib)
-    )
+    rc = checks.non_negative("reserved_cpu", reserved_cpu)
+    rm = checks.non_negative("reserved_memory_gib", reserved_memory_gib)
+    slots = c.size if max_pods is None else checks.whole("max_pods", max_pods, minimum=1)
     cap_c, cap_m = nv - float(rc), nm - float(rm)
     if cap_c <= 0 or cap_m <= 0:
         raise InputError(
@@ -265,18 +232,24 @@ def pack_ffd(
     n = c.size
     free_c = np.empty(n)
     free_m = np.empty(n)
+    free_pods = np.empty(n, dtype=np.int64)
     assignment = np.empty(n, dtype=np.int64)
     opened = 0
     for i in order:  # FFD is sequential; the first-fit search is vectorised over open nodes
-        fits = np.flatnonzero((free_c[:opened] >= c[i] - eps) & (free_m[:opened] >= m[i] - eps))
+        fits = np.flatnonzero(
+            (free_c[:opened] >= c[i] - eps)
+            & (free_m[:opened] >= m[i] - eps)
+            & (free_pods[:opened] > 0)
+        )
         if fits.size:
             j = int(fits[0])
         else:
             j = opened
-            free_c[j], free_m[j] = cap_c, cap_m
+            free_c[j], free_m[j], free_pods[j] = cap_c, cap_m, slots
             opened += 1
         free_c[j] -= c[i]
         free_m[j] -= m[i]
+        free_pods[j] -= 1
         assignment[i] = j
     used_c = cap_c - free_c[:opened]
     used_m = cap_m - free_m[:opened]
