@@ -1,4 +1,4 @@
-"""Benchmark: Monte Carlo availability (models.availability.simulate) against a pure-Python loop.
+"""Benchmark: Monte Carlo availability (models.availability_simulation.simulate) vs pure Python.
 
 Run: ``python benchmarks/bench_availability.py``.
 
@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from cloudpad.models import availability as av
+from cloudpad.models import availability_simulation as sim
 
 MTBF, MTTR = 200.0, 5.0
 ZONE_MTBF, ZONE_MTTR = 2000.0, 4.0
@@ -70,7 +71,7 @@ def _union_python(lists: list[list]) -> list:
 
 
 def simulate_python(trials: int, seed: int = 0) -> tuple[float, int]:
-    """The model of :func:`cloudpad.models.availability.simulate`: lists, ``sorted``, loops."""
+    """The model of ``availability_simulation.simulate`` with lists, ``sorted`` and loops."""
     rng = random.Random(seed)
     d = FAILOVER_MIN / 60.0
     total, samples = 0.0, 0
@@ -168,9 +169,9 @@ def simulate_python_events(trials: int, seed: int = 0) -> tuple[float, int]:
     return total / trials, samples
 
 
-def simulate_numpy(trials: int, seed: int = 0) -> av.SimulationResult:
-    zones = av.Domain(av.Durations(ZONE_MTBF), av.Durations(ZONE_MTTR), tuple(range(REPLICAS)))
-    return av.simulate(
+def simulate_numpy(trials: int, seed: int = 0) -> sim.SimulationResult:
+    zones = sim.Domain(sim.Durations(ZONE_MTBF), sim.Durations(ZONE_MTTR), tuple(range(REPLICAS)))
+    return sim.simulate(
         MTBF,
         MTTR,
         REPLICAS,
@@ -205,7 +206,7 @@ def main() -> None:
         for key, value in (("numpy", t_np), ("events", t_ev), ("sorted", t_so)):
             best[key] = min(best[key], value)
     rows = [
-        ("cloudpad.simulate (NumPy)", trials, res.samples, best["numpy"], res.availability),
+        ("cloudpad.simulate (NumPy)", trials, res.samples, best["numpy"], res.availability.value),
         ("pure Python, event loop", py_trials, s_ev, best["events"], a_ev),
         ("pure Python, sort-based", py_trials, s_so, best["sorted"], a_so),
     ]
@@ -236,7 +237,8 @@ def main() -> None:
     print(
         f"\nclosed form (k-of-n of replica x zone availability, no failover): "
         f"{av.k_of_n(REQUIRED, REPLICAS, closed_zone):.6f}; with the failover loss it is lower."
-        f"\nNumPy: {res.samples} samples, 95% CI [{res.ci_low:.6f}, {res.ci_high:.6f}], "
+        f"\nNumPy: {res.samples} samples, 95% CI "
+        f"[{res.availability.low:.6f}, {res.availability.high:.6f}], "
         f"best of {2 * ROUNDS} runs.\nPure Python: {py_trials} trials, best of {ROUNDS} runs, "
         "time per 10^6 samples scaled linearly (the loops are linear in the number of trials)."
         "\nRounds are interleaved so that background load hits all three alike."

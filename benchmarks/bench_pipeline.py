@@ -61,8 +61,8 @@ def timed(command: list[str], cwd: Path) -> float:
 
 
 def executed_count(book: Path) -> int:
-    data = json.loads((book / "_build" / "cache" / "last-run.json").read_text())
-    return sum(o["status"] == "executed" for o in data["outcomes"])
+    data = json.loads((book / "_build" / "manifest.json").read_text())
+    return sum(o["status"] == "executed" for o in data["notebooks"])
 
 
 def jupyter_book_alone(book: Path) -> float:

@@ -1,4 +1,4 @@
-"""``cloudpad`` command line: a thin layer over :mod:`cloudpad.runner` and :mod:`cloudpad.site`.
+"""``cloudpad`` command line: a thin layer over :mod:`cloudpad.pipeline` and :mod:`cloudpad.site`.
 
     cloudpad run [NOTEBOOK ...] [-p NAME VALUE ...] [--jobs N] [--force]
     cloudpad build [--jobs N] [--force]
@@ -21,9 +21,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cloudpad.exceptions import CloudpadError
+from cloudpad.exceptions import CloudpadError, ExecutionFailed
 from cloudpad.pipeline import runner
+from cloudpad.pipeline.outcomes import Outcome, RunResult, failure_report
 from cloudpad.pipeline.parameters import describe, notebook_parameters
+from cloudpad.pipeline.plan import prepare
 from cloudpad.pipeline.project import Project, exclusive, find_project
 from cloudpad.site import render as site
 
@@ -70,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _execute(
     project: Project, console: Console, args: argparse.Namespace, notebooks=None, pairs=()
-) -> runner.RunResult:
+) -> RunResult:
     if args.jobs is not None and args.jobs < 1:
         raise CloudpadError(f"--jobs must be a whole number >= 1, got {args.jobs}")
     columns = (
@@ -80,12 +82,12 @@ def _execute(
         TextColumn("{task.fields[hits]} from cache, {task.fields[failed]} failed"),
         TimeElapsedColumn(),
     )
-    plan = runner.prepare(project, notebooks, pairs)  # refuse bad input before any bar
+    plan = prepare(project, notebooks, pairs)  # refuse bad input before any bar
     counts = {"hits": 0, "failed": 0}
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("run", total=None, hits=0, failed=0)
 
-        def progress(outcome: runner.Outcome, done: int, total: int) -> None:
+        def progress(outcome: Outcome, done: int, total: int) -> None:
             if outcome.status == "cached":
                 counts["hits"] += 1
             if outcome.status == "failed":
@@ -99,10 +101,10 @@ def _execute(
         f"{len(result.executed)} executed, "
         f"{len(result.cached)} from cache, {len(result.failed)} failed "
         f"in {result.elapsed_s:.1f} s; executed notebooks in "
-        f"{project.relative(project.executed_dir)}/"
+        f"{', '.join(sorted({str(Path(o.output).parent) for o in result.outcomes})) or '-'}"
     )
     if result.failed:
-        console.print(runner.failure_report(result), markup=False, highlight=False)
+        console.print(failure_report(result), markup=False, highlight=False)
     return result
 
 
@@ -116,7 +118,11 @@ def _run_or_build(project: Project, console: Console, args: argparse.Namespace) 
         console.print("site not rendered: fix the failed notebooks first")
         return 1
     started = time.perf_counter()
-    done = site.build(project, result)
+    try:
+        done = site.build(project, result)
+    except ExecutionFailed as exc:
+        console.print(f"error: {exc}", markup=False, style="bold red")
+        return 1
     if done.returncode != 0:
         console.print(done.stdout[-6000:], markup=False, highlight=False)
         console.print(done.stderr[-6000:], markup=False, highlight=False)
@@ -144,8 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(describe(notebook_parameters(args.notebook.resolve())))
             return 0
         if args.command == "clean":
-            runner.clean(project)
-            return 0
+            problems = runner.clean(project)
+            for problem in problems:
+                console.print(f"could not remove {problem}", markup=False, style="bold red")
+            return 1 if problems else 0
         with exclusive(project, on_wait=waiting):
             return _run_or_build(project, console, args)
     except CloudpadError as exc:

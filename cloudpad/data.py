@@ -36,8 +36,8 @@ __all__ = [
     "data_folder",
     "describe",
     "load",
+    "read_descriptor",
     "resource_names",
-    "sources_markdown",
     "stale_resources",
 ]
 
@@ -51,20 +51,28 @@ MAX_ERRORS = 10
 _COUNT_LIMIT = 1000
 
 
-def data_folder(data_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The data folder: ``data_dir`` if given, else ``$CLOUDPAD_DATA_DIR``, else ``<project>/data``.
+def data_folder(
+    data_dir: str | os.PathLike[str] | None = None, root: str | os.PathLike[str] | None = None
+) -> Path:
+    """The data folder, resolved here and nowhere else.
 
-    The project root is the folder holding the ``cloudpad`` package.
+    ``data_dir`` if given, else ``$CLOUDPAD_DATA_DIR``, else ``<root>/data``
+    where ``root`` is the book's root (default: the folder holding the
+    ``cloudpad`` package).  The pipeline passes the folder it resolved to every
+    kernel as ``CLOUDPAD_DATA_DIR``, so notebooks, dependency tracking and the
+    generated pages all see the same folder.
     """
     if data_dir is not None:
-        return Path(data_dir)
+        return Path(data_dir).resolve()
     env = os.environ.get(DATA_ENV)
     if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent / "data"
+        return Path(env).resolve()
+    base = Path(root) if root is not None else Path(__file__).resolve().parent.parent
+    return (base / "data").resolve()
 
 
-def _read_descriptor(folder: Path) -> dict[str, Any]:
+def read_descriptor(folder: Path) -> dict[str, Any]:
+    """The parsed ``datapackage.json`` of ``folder``; :class:`DataError` if missing or invalid."""
     path = folder / DESCRIPTOR
     try:
         with open(path, encoding="utf-8") as handle:
@@ -87,11 +95,11 @@ def _read_descriptor(folder: Path) -> dict[str, Any]:
 def resource_names(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
     """Names of the resources declared in ``datapackage.json``, in descriptor order."""
     folder = data_folder(data_dir)
-    return [res["name"] for res in _read_descriptor(folder)["resources"]]
+    return [res["name"] for res in read_descriptor(folder)["resources"]]
 
 
 def _resource(name: str, folder: Path) -> dict[str, Any]:
-    descriptor = _read_descriptor(folder)
+    descriptor = read_descriptor(folder)
     for res in descriptor["resources"]:
         if res["name"] == name:
             return res
@@ -224,7 +232,7 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None) -> pd.DataFr
     :data:`MAX_ERRORS` problems; no partly valid data is ever returned.
     """
     folder = data_folder(data_dir)
-    descriptor = _read_descriptor(folder)
+    descriptor = read_descriptor(folder)
     resource = _resource(name, folder)
     _check_resource_entry(resource, folder)
     file = folder / resource["path"]
@@ -383,7 +391,7 @@ def stale_resources(
     folder = data_folder(data_dir)
     today = today or dt.date.today()
     stale: list[StaleResource] = []
-    for res in _read_descriptor(folder)["resources"]:
+    for res in read_descriptor(folder)["resources"]:
         life = res.get("valid_for_days")
         if life is None:
             continue
@@ -403,109 +411,3 @@ def _retrieved(res: Mapping[str, Any], folder: Path) -> dt.date:
             f"{folder / DESCRIPTOR}: bad descriptor for {res['name']!r}: 'retrieved' must be a "
             f"date YYYY-MM-DD, got {value!r}"
         ) from None
-
-
-def sources_markdown(
-    usage: Mapping[str, Sequence[str]] | None = None,
-    data_dir: str | os.PathLike[str] | None = None,
-    today: dt.date | None = None,
-) -> str:
-    """MyST markdown of the book's "Data sources" page, generated from ``datapackage.json``.
-
-    One ``##`` section per resource (title, file, description, sources with links,
-    license, date retrieved, freshness, a table of its columns with type,
-    description/unit and constraints, and "Used by:" followed by ``usage[name]``,
-    ready-made markdown links supplied by the caller).  Headings go ``#`` then
-    ``##`` only and each section carries a unique ``(data-<name>)=`` label, so
-    Sphinx builds it with warnings as errors.  ``today`` (default: local date)
-    decides which resources are flagged stale.
-    """
-    folder = data_folder(data_dir)
-    usage = usage or {}
-    today = today or dt.date.today()
-    descriptor = _read_descriptor(folder)
-    stale = {s.name: s for s in stale_resources(today, folder)}
-    out = [
-        "# Data sources",
-        "",
-        "Every number an article starts from is read from the project's `data/` folder. This page "
-        "is generated from `data/datapackage.json`, a "
-        "[Frictionless Data Package](https://datapackage.org/standard/data-package/), and every "
-        "file below is validated against its schema each time an article loads it with "
-        "`cloudpad.data.load(name)`. Figures marked as assumptions or authored example data are "
-        "not measurements.",
-        "",
-    ]
-    for res in descriptor["resources"]:
-        name = res["name"]
-        out += [f"(data-{name.replace('_', '-')})=", f"## {_md(res.get('title', name))}", ""]
-        out += [f"**File:** `data/{res.get('path')}` (resource `{name}`)", ""]
-        out += [_md(str(res.get("description", ""))), ""]
-        sources = [_link(src) for src in res.get("sources", [])] or ["not stated"]
-        out += ["**Sources:**", ""] + [f"- {src}" for src in sources] + [""]
-        licenses = [_link(lic) for lic in res.get("licenses", [])] or ["not stated"]
-        out += [f"**License:** {'; '.join(licenses)}", ""]
-        out += [f"**Retrieved:** {res.get('retrieved', 'not stated')}", ""]
-        out += [f"**Freshness:** {_freshness(res, stale.get(name))}", ""]
-        out += [*_columns_table(res), ""]
-        used = [str(link) for link in usage.get(name, [])]
-        out += [f"**Used by:** {', '.join(used) if used else 'not used by any article yet'}", ""]
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _freshness(res: Mapping[str, Any], stale: StaleResource | None) -> str:
-    life = res.get("valid_for_days")
-    if life is None:
-        return "no expiry declared (historical or authored data)"
-    if stale is not None:
-        return (
-            f"**STALE**: declared current for {life} days after retrieval; now "
-            f"{stale.age_days} days old. Refresh this file."
-        )
-    return f"current (declared valid for {life} days after retrieval)"
-
-
-def _columns_table(res: Mapping[str, Any]) -> list[str]:
-    key = res.get("schema", {}).get("primaryKey", [])
-    key = [key] if isinstance(key, str) else list(key)
-    rows = [
-        "| column | type | meaning and unit | constraints |",
-        "| --- | --- | --- | --- |",
-    ]
-    for field in res.get("schema", {}).get("fields", []):
-        rules = []
-        cons = field.get("constraints", {})
-        if field["name"] in key:
-            rules.append("primary key" if len(key) == 1 else f"part of key ({', '.join(key)})")
-        if cons.get("required"):
-            rules.append("required")
-        for word, sign in (("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤")):
-            if word in cons:
-                rules.append(f"{sign} {cons[word]}")
-        if "enum" in cons:
-            rules.append("one of " + ", ".join(f"`{v}`" for v in cons["enum"]))
-        if "pattern" in cons:
-            rules.append(f"matches `{cons['pattern']}`")
-        if cons.get("unique"):
-            rules.append("unique")
-        for prop, text in (("x-emptyIf", "empty when"), ("x-requiredUnless", "required unless")):
-            if prop in field:
-                rules.append(f"{text} {field[prop]['field']} = `{field[prop]['equals']}`")
-        rows.append(
-            f"| `{field['name']}` | {field.get('type', 'string')} | "
-            f"{_md(field.get('description', ''))} | {'; '.join(rules) or '—'} |"
-        )
-    return rows
-
-
-def _md(text: str) -> str:
-    """Escape table pipes and dollar signs (the book enables MyST dollarmath); fold newlines."""
-    return text.replace("|", "\\|").replace("$", "\\$").replace("\n", " ")
-
-
-def _link(entry: Mapping[str, Any]) -> str:
-    title = _md(str(entry.get("title") or entry.get("name") or ""))
-    url = entry.get("path")
-    if url and str(url).startswith(("http://", "https://")):
-        return f"[{title}]({url})"
-    return title

@@ -19,7 +19,8 @@ import nbformat
 import pytest
 
 from cloudpad.cli import main
-from cloudpad.pipeline import runner
+from cloudpad.pipeline import manifest, runner
+from cloudpad.pipeline.outcomes import failure_report
 from cloudpad.pipeline.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +60,7 @@ def test_site_renders_executed_notebooks_only(built):
 
 def test_execution_report_lists_every_article(built):
     page = (HTML / "reports" / "execution.html").read_text()
-    last = runner.load_last_run(built)
+    last = manifest.outcomes(manifest.load(built.manifest_path))
     assert {o.notebook for o in last} == {str(built.relative(p)) for p in built.notebooks()}
     assert all(o.status in ("executed", "cached") for o in last)
     for nb in built.notebooks():
@@ -89,7 +90,7 @@ def test_articles_are_deterministic(built):
 
     before = outputs()
     result = runner.run(built, force=True)
-    assert result.ok, runner.failure_report(result)
+    assert result.ok, failure_report(result)
     assert outputs() == before
 
 

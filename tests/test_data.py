@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from cloudpad import data
 from cloudpad.exceptions import CloudpadError
 from cloudpad.exceptions import DataError as BaseDataError
+from cloudpad.site.pages.data_sources import sources_markdown
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 NAMES = [
@@ -488,7 +489,7 @@ def test_stale_resources_reports_a_bad_date(copy: Path) -> None:
 
 def test_sources_markdown_mentions_every_resource_source_and_license() -> None:
     usage = {"instance_prices": ["[Cost of a deployment](cost.ipynb)"]}
-    page = data.sources_markdown(usage, today=dt.date(2026, 11, 23))
+    page = sources_markdown(usage, today=dt.date(2026, 11, 23))
     assert page.startswith("# Data sources\n")
     for name in NAMES:
         meta = data.describe(name)
@@ -508,7 +509,7 @@ def test_sources_markdown_mentions_every_resource_source_and_license() -> None:
 
 
 def test_sources_markdown_is_well_formed_myst() -> None:
-    page = data.sources_markdown(today=dt.date(2030, 1, 1))
+    page = sources_markdown(today=dt.date(2030, 1, 1))
     headings = [line for line in page.splitlines() if line.startswith("#")]
     assert headings[0] == "# Data sources"
     assert all(h.startswith("## ") for h in headings[1:])

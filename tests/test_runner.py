@@ -6,7 +6,6 @@ module runs in well under a minute on two cores.
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 
@@ -15,7 +14,9 @@ import pytest
 
 from cloudpad.cli import main
 from cloudpad.exceptions import NotebookError, ParameterError
-from cloudpad.pipeline import cache, runner
+from cloudpad.pipeline import cache, manifest, runner
+from cloudpad.pipeline.executors.base import file_sha256
+from cloudpad.pipeline.outcomes import RunResult, failure_report
 
 READ_A = "import cloudpad\nprint(open('../data/a.csv').read())"
 READ_B = "import cloudpad\nprint(open('../data/b.csv').read())"
@@ -23,7 +24,7 @@ USES_CHECKS = "import cloudpad.models.checks\ncloudpad.models.checks.positive('x
 PARAMS = "n = 2  # count\nrate = 1.5  # per second\nname = 'east'  # region\nflag = True  # on/off"
 
 
-def statuses(result: runner.RunResult) -> dict[str, str]:
+def statuses(result: RunResult) -> dict[str, str]:
     return {Path(o.notebook).stem: o.status for o in result.outcomes}
 
 
@@ -125,7 +126,7 @@ def test_failing_notebook_reports_cell_and_others_still_run(make_book):
     assert failed.failure.cell == 4  # title, parameters, x = 1, then the raise
     assert failed.failure.exception == "RuntimeError"
     assert "the disk is full" in failed.failure.message
-    report = runner.failure_report(result)
+    report = failure_report(result)
     assert "notebooks/bad.ipynb" in report and "cell 4" in report
     assert "RuntimeError" in report
     assert (book.executed_dir / "notebooks" / "bad.ipynb").is_file()  # kept for inspection
@@ -171,16 +172,24 @@ def test_dead_kernel_is_a_failure(make_book):
     assert outcome.failure.exception == "DeadKernelError"
 
 
-def test_parameter_override_is_injected_and_keyed(book):
-    result = runner.run(book, [book.root / "notebooks" / "c.ipynb"], [("rate", "4")], jobs=1)
-    assert result.outcomes[0].status == "executed"
-    executed = nbformat.read(book.executed_dir / "notebooks" / "c.ipynb", as_version=4)
+def test_parameter_override_is_injected_keyed_and_kept_apart(book):
+    path = book.root / "notebooks" / "c.ipynb"
+    edition = runner.run(book, [path], jobs=1).outcomes[0]
+    result = runner.run(book, [path], [("rate", "4")], jobs=1)
+    outcome = result.outcomes[0]
+    assert outcome.status == "executed" and outcome.parameters == {"rate": 4.0}
+    assert outcome.output.startswith("_build/runs/") and outcome.output != edition.output
+    executed = nbformat.read(book.root / outcome.output, as_version=4)
     outputs = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert "8.0" in outputs  # n * rate = 2 * 4.0
-    same = runner.run(book, [book.root / "notebooks" / "c.ipynb"], [("rate", "4")], jobs=1)
+    edition_text = (book.root / edition.output).read_text()
+    assert "8.0" not in edition_text  # the edition's executed copy was not overwritten
+    same = runner.run(book, [path], [("rate", "4")], jobs=1)
     assert same.outcomes[0].status == "cached"
-    default = runner.run(book, [book.root / "notebooks" / "c.ipynb"], jobs=1)
-    assert default.outcomes[0].reason == "parameters changed"
+    default = runner.run(book, [path], jobs=1)
+    assert default.outcomes[0].status == "cached"  # the override run did not evict it
+    run_manifest = manifest.load(book.root / Path(outcome.output).parents[2] / "manifest.json")
+    assert run_manifest["notebooks"][0]["parameters"] == {"rate": 4.0}
 
 
 @pytest.mark.parametrize(
@@ -231,12 +240,23 @@ def test_missing_toc_entry_is_named(book):
         runner.run(book)
 
 
-def test_last_run_is_saved_for_the_report(book):
+def test_manifest_records_the_edition(make_book):
+    code = "from cloudpad import article\narticle.publish(total=n * rate, region=name)"
+    book = make_book({"a": (PARAMS, [READ_A]), "k": (PARAMS, [code])}, data={"a.csv": "x\n1\n"})
     runner.run(book, jobs=2)
-    saved = runner.load_last_run(book)
-    assert [o.notebook for o in saved] == [f"notebooks/{n}.ipynb" for n in "abc"]
-    data = json.loads((book.cache_dir / "last-run.json").read_text())
-    assert data["elapsed_s"] > 0
+    data = manifest.load(book.manifest_path)
+    assert data["format"] == "cloudpad-manifest/1"
+    entries = {Path(e["notebook"]).stem: e for e in data["notebooks"]}
+    assert list(entries) == ["a", "k"]  # toc order
+    assert entries["k"]["key_results"] == {"total": 3.0, "region": "east"}  # 2 * 1.5, 'east'
+    assert entries["a"]["dependencies"]["data/a.csv"] == file_sha256(book.data_dir / "a.csv")
+    assert "cloudpad/article.py" in " ".join(entries["k"]["dependencies"])
+    assert data["packages"]["papermill"].startswith("2.")
+    runner.run(book, [book.root / "notebooks" / "a.ipynb"], jobs=1)  # a partial run
+    again = manifest.load(book.manifest_path)
+    cached = {Path(e["notebook"]).stem: e for e in again["notebooks"]}
+    assert cached["k"]["key_results"] == entries["k"]["key_results"]  # kept from the last run
+    assert cached["a"]["status"] == "cached"
 
 
 def test_notebook_without_cloudpad_depends_on_all_data(make_book):
@@ -276,26 +296,27 @@ def test_outputs_are_deterministic(make_book):
     assert any("image/svg+xml" in o.get("data", {}) for cell_outputs in first for o in cell_outputs)
 
 
-def test_second_run_waits_for_the_first(book, capsys):
+def test_second_run_waits_for_the_first(book):
     """Two runs on one book never write _build at once: the second waits for the lock."""
-    import threading
-    import time
+    import subprocess
+    import sys
 
     from cloudpad.pipeline.project import exclusive
 
-    done = threading.Event()
-    codes = []
-
-    def second() -> None:
-        codes.append(main(["--root", str(book.root), "run", "notebooks/a.ipynb"]))
-        done.set()
-
+    command = [
+        sys.executable,
+        "-m",
+        "cloudpad",
+        "--root",
+        str(book.root),
+        "run",
+        "notebooks/a.ipynb",
+    ]
     with exclusive(book):
-        thread = threading.Thread(target=second)
-        thread.start()
-        time.sleep(1.5)
-        assert not done.is_set(), "the second run did not wait for the lock"
+        second = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        line = second.stderr.readline()  # printed only once it found the lock taken
+        assert "waiting: another cloudpad run" in line
+        assert second.poll() is None, "the second run did not wait for the lock"
         assert not (book.executed_dir / "notebooks" / "a.ipynb").exists()
-    thread.join(timeout=120)
-    assert codes == [0]
-    assert "waiting: another cloudpad run" in capsys.readouterr().err
+    assert second.wait(timeout=120) == 0
+    assert (book.executed_dir / "notebooks" / "a.ipynb").is_file()

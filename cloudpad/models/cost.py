@@ -198,8 +198,9 @@ def pack_ffd(
     kubelet's pods-per-node limit).  Workloads are sorted by decreasing size,
     the larger of their two requests as a fraction of the allocatable capacity
     (the "max" key for vector bin packing), and each goes to the first open
-    node where both requests (and a pod slot) fit; otherwise a new node opens.  FFD is a heuristic: it can use more nodes than
-    the optimum but never fewer than :func:`lower_bound_nodes`.  Raises
+    node where both requests (and a pod slot) fit; otherwise a new node opens.
+    FFD is a heuristic: it can use more nodes than the optimum but never fewer
+    than :func:`lower_bound_nodes`.  Raises
     :class:`WorkloadTooLarge` (an ``InputError``) if a workload is larger than an empty node.
     Source: Johnson (1973) for FFD; Panigrahy et al. (2011) for its vector variants.
     """

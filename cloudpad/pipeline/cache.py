@@ -28,19 +28,19 @@ from typing import Any
 
 import nbformat
 
+from cloudpad.pipeline.executors.base import file_sha256, relative_key
 from cloudpad.pipeline.project import Project
 
 #: Bump when the record layout or key recipe changes; old records are then ignored.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def parameters_digest(parameters: dict[str, Any]) -> str:
+    """A short digest naming a set of parameter overrides ("" for none: the edition's defaults)."""
+    if not parameters:
+        return ""
+    text = json.dumps(parameters, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def code_digest(nb: nbformat.NotebookNode) -> str:
@@ -86,17 +86,28 @@ class Record:
     duration_s: float
     executed_at: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    key_results: dict[str, Any] = field(default_factory=dict)
+    figures: list[str] = field(default_factory=list)
 
 
-def record_path(project: Project, notebook: Path) -> Path:
-    """Where the record of ``notebook`` is kept."""
+def record_path(project: Project, notebook: Path, parameters: dict[str, Any] | None = None) -> Path:
+    """Where the record of ``notebook`` run with ``parameters`` (overrides) is kept.
+
+    The edition's run (no overrides) is ``<notebook>.json``; a run with
+    overrides is ``<notebook>.<digest>.json``, so sweeps and ``-p`` runs have
+    their own records and never evict the edition's.
+    """
     rel = project.relative(notebook)
-    return project.cache_dir / rel.with_suffix(".json")
+    digest = parameters_digest(parameters or {})
+    suffix = f".{digest}.json" if digest else ".json"
+    return project.cache_dir / rel.with_suffix(suffix)
 
 
-def load_record(project: Project, notebook: Path) -> Record | None:
-    """The stored record of ``notebook``, or ``None`` (none, unreadable or another version)."""
-    path = record_path(project, notebook)
+def load_record(
+    project: Project, notebook: Path, parameters: dict[str, Any] | None = None
+) -> Record | None:
+    """The stored record, or ``None`` (none, unreadable or of another cache version)."""
+    path = record_path(project, notebook, parameters)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Record(**data)
@@ -106,41 +117,36 @@ def load_record(project: Project, notebook: Path) -> Record | None:
 
 def save_record(project: Project, notebook: Path, record: Record) -> None:
     """Write ``record`` atomically (write to a temporary file, then rename)."""
-    path = record_path(project, notebook)
+    path = record_path(project, notebook, record.parameters)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(asdict(record), indent=1, sort_keys=True), encoding="utf-8")
     tmp.replace(path)
 
 
-def drop_record(project: Project, notebook: Path) -> None:
-    """Forget ``notebook``'s record (after a failure, or before a forced run)."""
-    record_path(project, notebook).unlink(missing_ok=True)
+def drop_record(project: Project, notebook: Path, parameters: dict[str, Any] | None = None) -> None:
+    """Forget a record (after a failure, or before a forced run)."""
+    record_path(project, notebook, parameters).unlink(missing_ok=True)
 
 
 def dependency_hashes(project: Project, files: list[Path]) -> dict[str, str]:
     """Hashes of the dependency files, keyed by path relative to the project when inside it."""
-    hashes: dict[str, str] = {}
-    for path in files:
-        if not path.is_file():
-            continue
-        try:
-            key = str(project.relative(path))
-        except ValueError:
-            key = str(path)
-        hashes[key] = file_sha256(path)
-    return hashes
+    return {relative_key(p, project.root): file_sha256(p) for p in files if p.is_file()}
 
 
 def stale_reason(
-    project: Project, notebook: Path, inputs: dict[str, Any], output: Path
+    project: Project,
+    notebook: Path,
+    inputs: dict[str, Any],
+    output: Path,
+    parameters: dict[str, Any] | None = None,
 ) -> str | None:
     """Why ``notebook`` must be executed again, or ``None`` when its cached result is good.
 
     Reasons, in the order checked: no record, no executed notebook, the code /
     parameters / environment changed, a recorded dependency changed or vanished.
     """
-    record = load_record(project, notebook)
+    record = load_record(project, notebook, parameters)
     if record is None:
         return "not run before"
     if not output.is_file():

@@ -2,9 +2,9 @@
 
 Jupyter Book 1.x reads ``_config.yml`` (settings) and ``_toc.yml`` (the table of
 contents, format ``jb-book``).  This module reads the same files for the runner:
-which notebooks belong to the book, the per-cell timeout, and the pages that
-``cloudpad build`` generates (listed in :data:`GENERATED_PAGES`, they exist only
-in the staged copy of the book under ``_build/src``).
+which notebooks belong to the book and the per-cell timeout.  Toc entries of
+generated pages (:mod:`cloudpad.site.registry`) exist only in the staged copy of
+the book under ``_build/src``.
 """
 
 from __future__ import annotations
@@ -20,12 +20,6 @@ from typing import Any
 import yaml
 
 from cloudpad.exceptions import ConfigError
-
-#: Pages that ``cloudpad build`` writes into the staged book; ``_toc.yml`` may list them.
-GENERATED_PAGES: dict[str, str] = {
-    "reports/execution": "Execution report: status, duration and cache use of every notebook",
-    "reports/data-sources": "Data sources: every dataset in data/ with source, licence and users",
-}
 
 #: Source suffixes Jupyter Book accepts for a toc entry written without one.
 PAGE_SUFFIXES: tuple[str, ...] = (".ipynb", ".md")
@@ -62,8 +56,21 @@ class Project:
         return self.build_dir / "cache"
 
     @property
+    def runs_dir(self) -> Path:
+        """Runs with ``-p`` overrides and sweeps: ``runs/<digest>/`` each."""
+        return self.build_dir / "runs"
+
+    @property
+    def manifest_path(self) -> Path:
+        """The edition's run manifest (:mod:`cloudpad.pipeline.manifest`)."""
+        return self.build_dir / "manifest.json"
+
+    @property
     def data_dir(self) -> Path:
-        return self.root / "data"
+        """The data folder: ``$CLOUDPAD_DATA_DIR`` if set, else ``<root>/data`` (one place)."""
+        from cloudpad.data import data_folder
+
+        return data_folder(root=self.root)
 
     def config(self) -> dict[str, Any]:
         """The parsed ``_config.yml`` (a mapping); :class:`ConfigError` if it is not one."""
@@ -101,12 +108,15 @@ class Project:
         Raises :class:`ConfigError` naming every toc entry that has no file and
         is not a generated page.
         """
+        from cloudpad.site.registry import entries
+
+        generated = entries()
         missing = []
         found = []
         for entry in self.toc_entries():
             source = self.resolve_entry(entry)
             if source is None:
-                if entry not in GENERATED_PAGES:
+                if entry not in generated:
                     missing.append(entry)
                 continue
             if source.suffix == ".ipynb":

@@ -1,338 +1,149 @@
-"""Execute the book's notebooks with Papermill: in parallel, through the cache, loudly on failure.
+"""Run the book's notebooks: plan, ask the cache, execute the rest, record the edition.
 
 :func:`run` is the whole pipeline step behind ``cloudpad run``:
 
-1. choose the notebooks (all of ``_toc.yml`` by default) and check each one and
-   each ``-p`` override before any kernel starts (:mod:`cloudpad.parameters`);
-2. ask the cache (:mod:`cloudpad.cache`) which results are still good; the
-   others are executed by Papermill in a pool of ``jobs`` worker processes, each
-   notebook into ``_build/executed/<same relative path>``;
-3. on success, store a cache record with the files the kernel really read
-   (:mod:`cloudpad.tracking`); on failure, keep the failed executed notebook,
-   forget any cache record and report notebook, cell, exception and the last
-   traceback lines.  A failing notebook never stops the others.
+1. plan: choose the notebooks (all of ``_toc.yml`` by default) and check each
+   one and each ``-p`` override before any kernel starts (:mod:`.plan`);
+2. ask the cache (:mod:`.cache`) which results are still good;
+3. hand the others to an executor (:mod:`.executors`; by default a pool of
+   ``jobs`` local worker processes) as :class:`~.executors.base.Job` data, and
+   take each :class:`~.executors.base.JobResult` back as data: write the
+   executed notebook (atomically) and its log, and on success a cache record
+   with the files the kernel read and the key results it published; on
+   failure keep the failed notebook, forget any record;
+4. write the run manifest (:mod:`.manifest`).
 
-Kernel output (warnings, stderr) goes to ``_build/logs/<notebook>.log``, not to
-the terminal, so a parallel run prints a single progress bar.
+The edition's run (no overrides) writes ``_build/executed/`` and
+``_build/manifest.json``; a run with ``-p`` overrides writes
+``_build/runs/<digest>/`` instead, never over the edition's copies.  A failing
+notebook never stops the others; an interrupt (Ctrl-C, SIGTERM) stops the
+workers and their kernels and leaves only complete files behind.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
-import json
-import logging
 import os
-import re
 import shutil
-import subprocess
-import sys
 import time
-import traceback
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
-from cloudpad.exceptions import NotebookError
-from cloudpad.pipeline import cache, tracking
-from cloudpad.pipeline.parameters import notebook_parameters, parse_overrides
+from cloudpad.pipeline import cache, manifest
+from cloudpad.pipeline.executors.base import KERNEL, Executor, Job, JobResult
+from cloudpad.pipeline.outcomes import Outcome, RunResult
+from cloudpad.pipeline.plan import Planned, prepare
 from cloudpad.pipeline.project import Project
 
-#: The kernel every notebook is stored with and executed by.
-KERNEL = "python3"
-#: Lines of traceback shown per failure.
-TRACEBACK_LINES = 12
+#: Environment every kernel runs with: reproducible hashes, figures and threads.
+KERNEL_ENV: dict[str, str] = {
+    "SOURCE_DATE_EPOCH": "0",
+    "PYTHONHASHSEED": "0",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    "JUPYTER_PLATFORM_DIRS": "1",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
 
-# The worker passes the dependency log to its kernel under this name and renames
-# it just before the kernel starts, so the worker's own imports are not recorded.
-_PENDING_LOG_ENV = "CLOUDPAD_DEPS_LOG_FOR_KERNEL"
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-@dataclass
-class Failure:
-    """Where and how a notebook failed."""
-
-    cell: int | None  # 1-based position among all cells of the executed notebook
-    execution_count: int | None
-    exception: str
-    message: str
-    traceback: list[str] = field(default_factory=list)
-
-    def headline(self) -> str:
-        where = "before any cell ran" if self.cell is None else f"cell {self.cell}"
-        if self.execution_count is not None:
-            where += f" (In [{self.execution_count}])"
-        return f"{where}: {self.exception}: {self.message}"
-
-
-@dataclass
-class Outcome:
-    """What happened to one notebook in a run."""
-
-    notebook: str  # relative to the project root
-    status: str  # "executed", "cached" or "failed"
-    duration_s: float
-    executed_at: str
-    reason: str  # why it was executed, or "unchanged" for a cache hit
-    output: str
-    log: str = ""
-    failure: Failure | None = None
-    parameters: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class RunResult:
-    """All outcomes of a run, in the order the notebooks were given."""
-
-    outcomes: list[Outcome]
-    elapsed_s: float
-
-    @property
-    def executed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "executed"]
-
-    @property
-    def cached(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "cached"]
-
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-
-@dataclass(frozen=True)
-class _Job:
-    notebook: str
-    output: str
-    log: str
-    deps_log: str
-    root: str
-    cwd: str
-    parameters: dict[str, Any]
-    timeout_s: int
-    threads: int
+Progress = Callable[[Outcome, int, int], None]
 
 
 def _timestamp() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def notebook_timeout(notebook: Path, default: int) -> int:
-    """Per-cell timeout of ``notebook``: metadata ``mystnb.execution_timeout``, else ``default``."""
-    nb = nbformat.read(notebook, as_version=4)
-    value = nb.metadata.get("mystnb", {}).get("execution_timeout", default)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise NotebookError(
-            f"{notebook}: metadata mystnb.execution_timeout must be a whole number of "
-            f"seconds > 0, got {value!r}"
-        )
-    return value
+def output_root(project: Project, parameters: dict[str, Any]) -> Path:
+    """Where executed notebooks go: the edition's folder, or the run folder of these overrides."""
+    digest = cache.parameters_digest(parameters)
+    return project.runs_dir / digest / "executed" if digest else project.executed_dir
 
 
-def check_notebook(notebook: Path) -> None:
-    """Refuse a file that is not a valid notebook with a ``parameters`` cell and kernel python3."""
-    if notebook.suffix != ".ipynb":
-        raise NotebookError(f"{notebook}: not a notebook (expected a .ipynb file)")
-    if not notebook.is_file():
-        raise NotebookError(f"{notebook}: no such notebook")
-    try:
-        nb = nbformat.read(notebook, as_version=4)
-        nbformat.validate(nb)
-    except (ValueError, nbformat.ValidationError) as exc:
-        raise NotebookError(f"{notebook}: not a valid notebook: {exc}") from None
-    kernel = nb.metadata.get("kernelspec", {}).get("name")
-    if kernel != KERNEL:
-        raise NotebookError(f"{notebook}: kernelspec name must be {KERNEL!r}, got {kernel!r}")
-    notebook_parameters(notebook)
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
-def _worker_env(job: _Job) -> dict[str, str]:
-    """Environment of the worker process and so of its kernel."""
-    env = dict(os.environ)
-    env.update(
-        {
-            _PENDING_LOG_ENV: job.deps_log,
-            tracking.ROOT_ENV: job.root,
-            tracking.DATA_ENV: os.environ.get(tracking.DATA_ENV) or str(Path(job.root) / "data"),
-            "SOURCE_DATE_EPOCH": "0",
-            "PYTHONHASHSEED": "0",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            "JUPYTER_PLATFORM_DIRS": "1",
-            "OMP_NUM_THREADS": str(job.threads),
-            "OPENBLAS_NUM_THREADS": str(job.threads),
-            "MKL_NUM_THREADS": str(job.threads),
-        }
+def make_job(project: Project, item: Planned, job_id: str = "") -> Job:
+    """The executor job for a planned notebook (plain data)."""
+    env = {**KERNEL_ENV, "CLOUDPAD_DATA_DIR": str(project.data_dir)}
+    return Job(
+        notebook=project.relative(item.notebook).as_posix(),
+        source=item.notebook.read_text(encoding="utf-8"),
+        parameters=item.parameters,
+        timeout_s=item.timeout_s,
+        env=env,
+        root=str(project.root),
+        id=job_id,
     )
-    env.pop("MPLBACKEND", None)
-    return env
 
 
-def _failure_from(exc: BaseException, output: Path) -> Failure:
-    """Describe ``exc`` raised while executing; find the failing cell in ``output``."""
-    from papermill.exceptions import PapermillExecutionError
-
-    if isinstance(exc, PapermillExecutionError):
-        lines = [_ANSI.sub("", line) for line in exc.traceback]
-        text = "\n".join(lines).splitlines()
-        return Failure(
-            cell=exc.cell_index + 1 if exc.cell_index is not None else None,
-            execution_count=exc.exec_count,
-            exception=exc.ename,
-            message=_ANSI.sub("", str(exc.evalue)),
-            traceback=text[-TRACEBACK_LINES:],
-        )
-    cell, count = _running_cell(output)
-    name = type(exc).__name__
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else name
-    if name == "CellTimeoutError":
-        message = "the cell exceeded its timeout: " + message
-    elif name == "DeadKernelError":
-        message = "the kernel died: " + message
-    tb = traceback.format_exception(exc)
-    text = "".join(tb).splitlines()
-    return Failure(cell, count, name, message, text[-TRACEBACK_LINES:])
+def _cached(project: Project, item: Planned, output: Path) -> Outcome:
+    cache.refresh_markdown(item.notebook, output)
+    record = cache.load_record(project, item.notebook, item.parameters)
+    assert record is not None  # stale_reason() found it
+    return Outcome(
+        notebook=record.notebook,
+        status="cached",
+        duration_s=record.duration_s,
+        executed_at=record.executed_at,
+        reason="unchanged",
+        output=project.relative(output).as_posix(),
+        parameters=record.parameters,
+        dependencies=record.dependencies,
+        key_results=record.key_results,
+        figures=record.figures,
+    )
 
 
-def _running_cell(output: Path) -> tuple[int | None, int | None]:
-    """The cell Papermill last started in ``output`` (1-based) and its execution count."""
-    try:
-        nb = nbformat.read(output, as_version=4)
-    except (OSError, ValueError):
-        return None, None
-    started = None
-    for i, cell in enumerate(nb.cells):
-        status = cell.get("metadata", {}).get("papermill", {}).get("status")
-        if (
-            cell.cell_type == "code"
-            and status in ("running", "completed")
-            and (cell.metadata.papermill.get("start_time"))
-        ):
-            started = (i + 1, cell.get("execution_count"))
-    return started if started else (None, None)
-
-
-def _execute(job: _Job) -> dict[str, Any]:
-    """Execute one notebook with Papermill (in the worker process)."""
-    import papermill
-
-    logging.basicConfig(level=logging.WARNING, force=True)
-    os.environ[tracking.LOG_ENV] = os.environ.pop(_PENDING_LOG_ENV, job.deps_log)
-    output = Path(job.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    failure = None
-    try:
-        papermill.execute_notebook(
-            job.notebook,
-            job.output,
-            parameters=job.parameters or None,
-            kernel_name=KERNEL,
-            cwd=job.cwd,
-            execution_timeout=job.timeout_s,
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=True,  # a hung cell still leaves a notebook
-        )
-    except Exception as exc:  # every failure is reported, none stops the run
-        failure = _failure_from(exc, output)
-    return {
-        "duration_s": time.perf_counter() - started,
-        "failure": asdict(failure) if failure else None,
-    }
-
-
-def _spawn(job: _Job) -> dict[str, Any]:
-    """Run :func:`_execute` for ``job`` in a fresh Python process; its output goes to the log.
-
-    A separate process per notebook isolates kernels, environment (each kernel
-    gets its own dependency log) and stderr noise from the parallel run.
-    """
-    Path(job.log).parent.mkdir(parents=True, exist_ok=True)
-    Path(job.deps_log).parent.mkdir(parents=True, exist_ok=True)
-    Path(job.deps_log).unlink(missing_ok=True)
-    answer_path = Path(job.deps_log).with_suffix(".result.json")
-    answer_path.unlink(missing_ok=True)
-    job_path = Path(job.deps_log).with_suffix(".job.json")
-    job_path.write_text(json.dumps(asdict(job)), encoding="utf-8")
-    started = time.perf_counter()
-    with open(job.log, "w", encoding="utf-8") as log:
-        done = subprocess.run(
-            [sys.executable, "-m", "cloudpad.pipeline.runner", str(job_path), str(answer_path)],
-            env=_worker_env(job),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    if answer_path.exists():
-        return json.loads(answer_path.read_text(encoding="utf-8"))
-    message = f"the worker process exited with code {done.returncode} (see {job.log})"
-    return {
-        "duration_s": time.perf_counter() - started,
-        "failure": asdict(Failure(None, None, "WorkerDied", message, _tail(Path(job.log)))),
-    }
-
-
-def _tail(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()[-TRACEBACK_LINES:]
-    except OSError:
-        return []
-
-
-def _select(project: Project, notebooks: Sequence[Path] | None) -> list[Path]:
-    if not notebooks:
-        return project.notebooks()
-    chosen = []
-    for path in notebooks:
-        full = (path if path.is_absolute() else Path.cwd() / path).resolve()
-        if not path.is_absolute() and not full.exists() and (project.root / path).exists():
-            full = (project.root / path).resolve()  # relative to the book, e.g. with --root
-        try:
-            project.relative(full)
-        except ValueError:
-            raise NotebookError(f"{path}: not inside the book project {project.root}") from None
-        chosen.append(full)
-    return chosen
-
-
-@dataclass(frozen=True)
-class Planned:
-    """A notebook checked and ready to run: its path, typed overrides and cell timeout."""
-
-    notebook: Path
-    parameters: dict[str, Any]
-    timeout_s: int
-
-
-def prepare(
-    project: Project,
-    notebooks: Sequence[Path] | None = None,
-    overrides: Iterable[tuple[str, str]] = (),
-) -> list[Planned]:
-    """Check the notebooks and ``-p`` overrides; nothing is executed.
-
-    Raises :class:`~cloudpad.exceptions.NotebookError`,
-    :class:`~cloudpad.exceptions.ParameterError` or
-    :class:`~cloudpad.exceptions.ConfigError` naming the notebook and what is wrong.
-    """
-    pairs = list(overrides)
-    default_timeout = project.timeout_s()
-    plan = []
-    for nb_path in _select(project, notebooks):
-        check_notebook(nb_path)
-        params = parse_overrides(nb_path, pairs)
-        plan.append(Planned(nb_path, params, notebook_timeout(nb_path, default_timeout)))
-    return plan
+def _finish(
+    project: Project, item: Planned, result: JobResult, inputs: dict[str, Any], reason: str
+) -> Outcome:
+    """Write what ``result`` brought back; cache it if it succeeded."""
+    rel = project.relative(item.notebook)
+    output = output_root(project, item.parameters) / rel
+    log = project.build_dir / "logs" / rel.with_suffix(".log")
+    if result.executed:
+        _write_atomic(output, result.executed)
+    _write_atomic(log, result.log)
+    now = _timestamp()
+    outcome = Outcome(
+        notebook=rel.as_posix(),
+        status="executed" if result.ok else "failed",
+        duration_s=result.duration_s,
+        executed_at=now,
+        reason=reason,
+        output=project.relative(output).as_posix(),
+        log=project.relative(log).as_posix(),
+        failure=result.failure,
+        parameters=item.parameters,
+        key_results=result.key_results,
+        figures=result.figures,
+    )
+    if not result.ok:
+        cache.drop_record(project, item.notebook, item.parameters)
+        return outcome
+    deps = dict(result.reads)
+    if not deps:
+        # The notebook never imported cloudpad (which always records its own
+        # __init__.py), so its reads were not traced: depend on every data file
+        # rather than risk a stale result.
+        files = sorted(p for p in project.data_dir.rglob("*") if p.is_file())
+        deps = cache.dependency_hashes(project, files)
+    outcome.dependencies = deps
+    record = cache.Record(
+        notebook=outcome.notebook,
+        inputs=inputs,
+        dependencies=deps,
+        duration_s=result.duration_s,
+        executed_at=now,
+        parameters=item.parameters,
+        key_results=result.key_results,
+        figures=result.figures,
+    )
+    cache.save_record(project, item.notebook, record)
+    return outcome
 
 
 def run(
@@ -342,185 +153,107 @@ def run(
     *,
     jobs: int | None = None,
     force: bool = False,
-    progress: Callable[[Outcome, int, int], None] | None = None,
+    progress: Progress | None = None,
     plan: list[Planned] | None = None,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Execute ``notebooks`` (default: every notebook in ``_toc.yml``) through the cache.
 
-    ``overrides`` are ``(name, text)`` pairs from ``-p``; each is parsed and
-    checked against every chosen notebook's parameters cell before anything
-    runs (:func:`prepare`; pass its result as ``plan`` to skip doing it again).
-    ``jobs`` worker processes execute in parallel (default: the machine's
-    cores).  ``force`` ignores the cache.  ``progress`` is called after each
-    notebook with its outcome, the number done and the total.
+    ``overrides`` are ``(name, text)`` pairs from ``-p``, checked against every
+    chosen notebook before anything runs (:func:`~.plan.prepare`; pass its
+    result as ``plan`` to skip doing it again, or a plan of several parameter
+    sets, as a sweep does).  ``executor`` runs the jobs (default: a local pool
+    of ``jobs`` processes).  ``force`` ignores the cache.  ``progress`` is called
+    after each notebook with its outcome, the number done and the total.
     """
     started = time.perf_counter()
     if plan is None:
         plan = prepare(project, notebooks, overrides)
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    outcomes: dict[Path, Outcome] = {}
-    pending: list[tuple[Path, dict[str, Any], int, dict[str, Any], str]] = []
-    total = len(plan)
-    for item in plan:
-        nb_path, params, timeout = item.notebook, item.parameters, item.timeout_s
-        rel = project.relative(nb_path)
-        output = project.executed_dir / rel
-        inputs = cache.static_inputs(project, nb_path, params, KERNEL)
-        reason = "forced" if force else cache.stale_reason(project, nb_path, inputs, output)
+    outcomes: dict[int, Outcome] = {}
+    pending: dict[str, tuple[int, Planned, dict[str, Any], str]] = {}
+    for index, item in enumerate(plan):
+        output = output_root(project, item.parameters) / project.relative(item.notebook)
+        inputs = cache.static_inputs(project, item.notebook, item.parameters, KERNEL)
+        stale = cache.stale_reason(project, item.notebook, inputs, output, item.parameters)
+        reason = "forced" if force else stale
         if reason is None:
-            cache.refresh_markdown(nb_path, output)
-            record = cache.load_record(project, nb_path)
-            assert record is not None  # stale_reason() found it
-            outcome = Outcome(
-                notebook=str(rel),
-                status="cached",
-                duration_s=record.duration_s,
-                executed_at=record.executed_at,
-                reason="unchanged",
-                output=str(project.relative(output)),
-                parameters=record.parameters,
-            )
-            outcomes[nb_path] = outcome
+            outcomes[index] = _cached(project, item, output)
             if progress:
-                progress(outcome, len(outcomes), total)
+                progress(outcomes[index], len(outcomes), len(plan))
         else:
-            pending.append((nb_path, params, timeout, inputs, reason))
-
-    threads = 1 if jobs > 1 else os.cpu_count() or 1
+            cache.drop_record(project, item.notebook, item.parameters)
+            key = f"{index}:{project.relative(item.notebook).as_posix()}"
+            pending[key] = (index, item, inputs, reason)
     if pending:
-        with cf.ThreadPoolExecutor(max_workers=min(jobs, len(pending))) as pool:
-            futures = {}
-            for nb_path, params, timeout, inputs, reason in pending:
-                rel = project.relative(nb_path)
-                cache.drop_record(project, nb_path)
-                job = _Job(
-                    notebook=str(nb_path),
-                    output=str(project.executed_dir / rel),
-                    log=str(project.build_dir / "logs" / rel.with_suffix(".log")),
-                    deps_log=str(project.cache_dir / rel.with_suffix(".deps")),
-                    root=str(project.root),
-                    cwd=str(nb_path.parent),
-                    parameters=params,
-                    timeout_s=timeout,
-                    threads=threads,
-                )
-                futures[pool.submit(_spawn, job)] = (nb_path, job, inputs, reason)
-            for future in cf.as_completed(futures):
-                nb_path, job, inputs, reason = futures[future]
-                outcome = _finish(project, nb_path, job, inputs, reason, future)
-                outcomes[nb_path] = outcome
-                if progress:
-                    progress(outcome, len(outcomes), total)
-
-    result = RunResult([outcomes[p.notebook] for p in plan], time.perf_counter() - started)
-    _save_run(project, result)
+        outcomes.update(_execute(project, pending, plan, jobs, executor, progress, outcomes))
+    result = RunResult([outcomes[i] for i in range(len(plan))], time.perf_counter() - started)
+    _write_manifests(project, result, plan)
     return result
 
 
-def _finish(
+def _execute(
     project: Project,
-    nb_path: Path,
-    job: _Job,
-    inputs: dict[str, Any],
-    reason: str,
-    future: cf.Future,
-) -> Outcome:
-    rel = project.relative(nb_path)
+    pending: dict[str, tuple[int, Planned, dict[str, Any], str]],
+    plan: list[Planned],
+    jobs: int | None,
+    executor: Executor | None,
+    progress: Progress | None,
+    done: dict[int, Outcome],
+) -> dict[int, Outcome]:
+    from cloudpad.pipeline.executors.local import ProcessPoolExecutor
+
+    own = executor is None
+    runner = executor if executor is not None else ProcessPoolExecutor(jobs)
+    job_list = [make_job(project, item, key) for key, (_, item, _, _) in pending.items()]
+    finished: dict[int, Outcome] = {}
     try:
-        answer = future.result()
-    except Exception as exc:  # the worker process itself died
-        answer = {
-            "duration_s": 0.0,
-            "failure": asdict(
-                Failure(None, None, type(exc).__name__, f"worker process failed: {exc}")
-            ),
-        }
-    now = _timestamp()
-    outcome = Outcome(
-        notebook=str(rel),
-        status="executed",
-        duration_s=answer["duration_s"],
-        executed_at=now,
-        reason=reason,
-        output=str(project.relative(Path(job.output))),
-        log=str(project.relative(Path(job.log))),
-        parameters=job.parameters,
-    )
-    if answer["failure"]:
-        outcome.status = "failed"
-        outcome.failure = Failure(**answer["failure"])
-        cache.drop_record(project, nb_path)
-        return outcome
-    deps = cache.dependency_hashes(project, tracking.read_log(Path(job.deps_log)))
-    if not deps:
-        # The notebook never imported cloudpad (which always records its own
-        # __init__.py), so its reads were not traced: depend on every data file
-        # rather than risk a stale result.
-        files = sorted(p for p in project.data_dir.rglob("*") if p.is_file())
-        deps.update(cache.dependency_hashes(project, files))
-    cache.save_record(
-        project,
-        nb_path,
-        cache.Record(
-            notebook=str(rel),
-            inputs=inputs,
-            dependencies=deps,
-            duration_s=outcome.duration_s,
-            executed_at=now,
-            parameters=job.parameters,
-        ),
-    )
-    return outcome
+        for result in runner.run(job_list):
+            if result.id not in pending:
+                raise RuntimeError(f"executor returned a result for unknown job {result.id!r}")
+            index, item, inputs, reason = pending[result.id]
+            finished[index] = _finish(project, item, result, inputs, reason)
+            if progress:
+                progress(finished[index], len(done) + len(finished), len(plan))
+    except BaseException:
+        if hasattr(runner, "terminate"):
+            runner.terminate()
+        raise
+    finally:
+        if own:
+            runner.close()
+    return finished
 
 
-def _save_run(project: Project, result: RunResult) -> None:
-    """Keep the last run's outcomes for the execution report (``_build/cache/last-run.json``)."""
-    path = project.cache_dir / "last-run.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"elapsed_s": result.elapsed_s, "outcomes": [asdict(o) for o in result.outcomes]}
-    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+def _write_manifests(project: Project, result: RunResult, plan: list[Planned]) -> None:
+    """The edition's manifest for runs without overrides; one per override set otherwise."""
+    order = [project.relative(p).as_posix() for p in _toc_notebooks(project)]
+    groups: dict[str, list[Outcome]] = {}
+    for outcome in result.outcomes:
+        groups.setdefault(cache.parameters_digest(outcome.parameters), []).append(outcome)
+    for digest, outcomes in groups.items():
+        path = project.runs_dir / digest / "manifest.json" if digest else project.manifest_path
+        manifest.write(path, RunResult(outcomes, result.elapsed_s), project.data_dir, order)
 
 
-def load_last_run(project: Project) -> list[Outcome]:
-    """The outcomes saved by the last :func:`run` (empty when there was none)."""
-    path = project.cache_dir / "last-run.json"
-    if not path.exists():
+def _toc_notebooks(project: Project) -> list[Path]:
+    try:
+        return project.notebooks()
+    except Exception:  # a broken toc was reported when the plan was made
         return []
-    data = json.loads(path.read_text(encoding="utf-8"))
-    outcomes = []
-    for item in data["outcomes"]:
-        failure = item.pop("failure")
-        outcomes.append(Outcome(**item, failure=Failure(**failure) if failure else None))
-    return outcomes
 
 
-def clean(project: Project) -> None:
-    """Remove executed notebooks, cache records, logs and the site (``_build``)."""
-    shutil.rmtree(project.build_dir, ignore_errors=True)
+def clean(project: Project) -> list[str]:
+    """Remove ``_build``; returns the paths that could not be removed (empty when all went)."""
+    problems: list[str] = []
+
+    def failed(_function: Any, path: str, exc: BaseException) -> None:
+        problems.append(f"{path}: {exc.strerror if isinstance(exc, OSError) else exc}")
+
+    if project.build_dir.exists():
+        shutil.rmtree(project.build_dir, onexc=failed)
+    return problems
 
 
-def failure_report(result: RunResult) -> str:
-    """A plain-text report of every failure: notebook, cell, exception, traceback tail, files."""
-    blocks = []
-    for o in result.failed:
-        assert o.failure is not None
-        lines = [f"FAILED {o.notebook}, {o.failure.headline()}"]
-        lines += ["    " + line for line in o.failure.traceback]
-        lines.append(f"    executed notebook kept for inspection: {o.output}")
-        if o.log:
-            lines.append(f"    kernel log: {o.log}")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
-
-
-def _worker_main(job_path: str, answer_path: str) -> None:
-    """``python -m cloudpad.runner JOB.json ANSWER.json``: execute one job, write the answer."""
-    job = _Job(**json.loads(Path(job_path).read_text(encoding="utf-8")))
-    answer = _execute(job)
-    tmp = Path(answer_path + ".tmp")
-    tmp.write_text(json.dumps(answer), encoding="utf-8")
-    tmp.replace(answer_path)
-
-
-if __name__ == "__main__":
-    _worker_main(sys.argv[1], sys.argv[2])
+def default_jobs() -> int:
+    """Notebooks executed at once by default: the machine's cores."""
+    return os.cpu_count() or 1

@@ -4,8 +4,8 @@ When the runner executes a notebook it sets ``CLOUDPAD_DEPS_LOG`` in the kernel'
 environment.  Importing :mod:`cloudpad` then installs a Python audit hook
 (:func:`sys.addaudithook`, PEP 578) that appends one line per file opened under
 the ``cloudpad`` package folder (its modules, through their ``.pyc`` files, and
-its style file) or under the data folder (``CLOUDPAD_DATA_DIR``, else
-``<project>/data``).  The runner hashes those files into the notebook's cache
+its style file) or under the data folder (``CLOUDPAD_DATA_DIR``, which the
+pipeline sets).  The runner hashes those files into the notebook's cache
 record, so a change to a data file re-executes exactly the notebooks that read
 it, and a change to a module re-executes exactly the notebooks that imported it.
 """
@@ -21,7 +21,7 @@ from typing import Any, TextIO
 LOG_ENV = "CLOUDPAD_DEPS_LOG"
 #: Environment variable naming the data folder whose reads are recorded.
 DATA_ENV = "CLOUDPAD_DATA_DIR"
-#: Environment variable naming the project root (``<root>/data`` is the default data folder).
+#: Environment variable naming the project root (set by the pipeline for the kernel).
 ROOT_ENV = "CLOUDPAD_PROJECT_ROOT"
 
 _installed = False
@@ -36,16 +36,22 @@ def source_of(path: str) -> str:
 
 
 def install(log_path: str, package_dir: str) -> None:
-    """Install the audit hook (once per process) that logs opened package and data files."""
+    """Install the audit hook (once per process) that logs opened package and data files.
+
+    The data folder is ``$CLOUDPAD_DATA_DIR``, which the pipeline always sets to
+    the folder it resolved (:func:`cloudpad.data.data_folder`); without it only
+    package files are recorded.  The hook is on the path of every ``open`` in
+    the kernel, so it rejects a path with one string comparison before doing
+    any work: only paths under the package or data folder (as given, or after
+    resolving links) are resolved and recorded.
+    """
     global _installed
     if _installed:
         return
     _installed = True
-    data_dir = os.environ.get(DATA_ENV) or os.path.join(os.environ.get(ROOT_ENV, "."), "data")
-    roots = (
-        os.path.realpath(package_dir) + os.sep,
-        os.path.realpath(data_dir) + os.sep,
-    )
+    folders = [package_dir] + ([os.environ[DATA_ENV]] if os.environ.get(DATA_ENV) else [])
+    real = tuple(os.path.realpath(f) + os.sep for f in folders)
+    prefixes = tuple({*real, *(os.path.abspath(f) + os.sep for f in folders)})
     log: TextIO = open(log_path, "a", encoding="utf-8")
     seen: set[str] = set()
 
@@ -55,20 +61,29 @@ def install(log_path: str, package_dir: str) -> None:
             log.write(path + "\n")
             log.flush()
 
-    record(os.path.realpath(os.path.join(package_dir, "__init__.py")))
-    record(os.path.realpath(os.path.join(package_dir, "pipeline", "__init__.py")))
-    record(os.path.realpath(os.path.join(package_dir, "pipeline", "tracking.py")))
+    for name in (
+        "__init__.py",
+        os.path.join("pipeline", "__init__.py"),
+        os.path.join("pipeline", "tracking.py"),
+    ):
+        record(os.path.realpath(os.path.join(package_dir, name)))
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event != "open" or not args:
+        if event != "open":
             return
         path = args[0]
         if isinstance(path, bytes):
             path = os.fsdecode(path)
         if not isinstance(path, str):
-            return
+            return  # a file descriptor
+        if not path.startswith(prefixes):
+            if os.path.isabs(path):
+                return
+            path = os.path.abspath(path)
+            if not path.startswith(prefixes):
+                return
         full = os.path.realpath(path)
-        if full.startswith(roots):
+        if full.startswith(real):
             record(source_of(full))
 
     sys.addaudithook(hook)

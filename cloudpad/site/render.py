@@ -2,7 +2,7 @@
 
 The staged book in ``_build/src`` is the source tree with each notebook
 replaced by its executed copy from ``_build/executed`` and the generated pages
-(:data:`cloudpad.book.GENERATED_PAGES`) written in.  Jupyter Book 1.x renders it
+(:data:`cloudpad.site.registry.PAGES`) written in.  Jupyter Book 1.x renders it
 to ``_build/html`` with ``execute_notebooks: off`` and warnings as errors
 (``-W -n --keep-going``), so a broken reference, a missing figure or an unknown
 glue key fails the build.  Files are copied with their modification times so
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cloudpad.exceptions import ConfigError, ExecutionFailed
-from cloudpad.pipeline.project import GENERATED_PAGES, Project
-from cloudpad.pipeline.runner import Outcome, RunResult
-from cloudpad.site.pages import execution as report
+from cloudpad.pipeline.outcomes import Outcome, RunResult
+from cloudpad.pipeline.project import Project
+from cloudpad.site import registry
 
 #: Marker written after a clean build; without it the next build is a full one.
 OK_MARKER = ".book-ok"
@@ -62,6 +62,7 @@ def stage(project: Project, outcomes: list[Outcome]) -> Path:
     failed = [o.notebook for o in outcomes if o.status == "failed"]
     if failed:
         raise ExecutionFailed(f"not rendering the site: failed notebooks {', '.join(failed)}")
+    executed = {o.notebook: project.root / o.output for o in outcomes}
     out = staging_dir(project)
     wanted: set[Path] = set()
 
@@ -82,17 +83,16 @@ def stage(project: Project, outcomes: list[Outcome]) -> Path:
         for path in sorted((project.root / folder).rglob("*")):
             if path.is_file():
                 put(path, project.relative(path))
-    ran = {o.notebook for o in outcomes}
     for entry in project.toc_entries():
         source = project.resolve_entry(entry)
         if source is None:
             continue  # a generated page, written below
         rel = project.relative(source)
         if source.suffix == ".ipynb":
-            executed = project.executed_dir / rel
-            if str(rel) not in ran or not executed.is_file():
+            copy = executed.get(rel.as_posix())
+            if copy is None or not copy.is_file():
                 raise ExecutionFailed(f"not rendering the site: {rel} has no executed copy")
-            put(executed, rel)
+            put(copy, rel)
         else:
             put(source, rel)
         for asset in source.parent.iterdir():  # images beside a page
@@ -109,26 +109,8 @@ def stage(project: Project, outcomes: list[Outcome]) -> Path:
 
 
 def generated_pages(project: Project, outcomes: list[Outcome]) -> dict[str, str]:
-    """Text of each page in :data:`GENERATED_PAGES`."""
-    from cloudpad import data
-
-    notebooks = [project.root / o.notebook for o in outcomes]
-    by_file = report.data_usage(project, notebooks)
-    usage = {
-        name: sorted(set(by_file.get(f"data/{data.describe(name, project.data_dir)['path']}", [])))
-        for name in data.resource_names(project.data_dir)
-    }
-    stale = [
-        f"`{item.name}`: retrieved {item.retrieved}, declared current for "
-        f"{item.valid_for_days} days, now {item.age_days} days old"
-        for item in data.stale_resources(data_dir=project.data_dir)
-    ]
-    pages = {
-        "reports/execution": report.execution_markdown(project, outcomes, stale),
-        "reports/data-sources": data.sources_markdown(usage, data_dir=project.data_dir),
-    }
-    assert set(pages) == set(GENERATED_PAGES)
-    return pages
+    """Text of each page of the registry (:data:`cloudpad.site.registry.PAGES`), by toc entry."""
+    return {page.entry: page.markdown(project, outcomes) for page in registry.PAGES}
 
 
 @dataclass

@@ -1,0 +1,205 @@
+"""The executor interface: serialisable jobs in, typed results out, as data.
+
+A :class:`Job` says everything needed to execute one notebook anywhere the book
+is installed: the notebook's path relative to the book and its JSON text, the
+parameters, the per-cell and whole-notebook time limits and the environment
+for the kernel.  :func:`execute` runs one job with Papermill and returns a
+:class:`JobResult`: status, duration, the failure (cell, exception, traceback),
+the executed notebook's JSON text, the files the kernel read with their
+SHA-256, the key results and the log.  Nothing comes back through side files
+or a shared filesystem, so an executor for other machines is one new class:
+an :class:`Executor` maps jobs to results (``local.ProcessPoolExecutor`` on this
+machine, ``dask.DaskExecutor`` on a Dask cluster).
+
+What a worker needs: Python with ``requirements.txt`` and ``cloudpad``
+installed, a ``python3`` Jupyter kernel, and the book (its ``data/``) at
+``Job.root`` on that machine (or ``CLOUDPAD_DATA_DIR`` in ``Job.env``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import time
+import traceback
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import nbformat
+
+from cloudpad.pipeline import keyresults, tracking
+from cloudpad.pipeline.outcomes import TRACEBACK_LINES, Failure
+
+#: The kernel every notebook is stored with and executed by.
+KERNEL = "python3"
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook to execute; plain data, so it can be sent to another process or machine."""
+
+    notebook: str  # path relative to the book's root; the kernel runs in its folder
+    source: str  # the notebook's JSON text
+    parameters: dict[str, Any]
+    timeout_s: int  # per cell
+    env: dict[str, str] = field(default_factory=dict)  # added to the kernel's environment
+    root: str = "."  # the book's root folder on the executing machine
+    wall_timeout_s: float | None = None  # the whole notebook
+    id: str = ""  # the caller's name for this job, echoed in its result
+
+
+@dataclass
+class JobResult:
+    """What executing a :class:`Job` produced, as data."""
+
+    id: str
+    notebook: str
+    ok: bool
+    duration_s: float
+    executed: str  # the executed notebook's JSON text ("" if none was produced)
+    failure: Failure | None = None
+    reads: dict[str, str] = field(default_factory=dict)  # file -> SHA-256
+    key_results: dict[str, Any] = field(default_factory=dict)
+    figures: list[str] = field(default_factory=list)
+    log: str = ""
+
+
+class Executor(Protocol):
+    """Executes jobs, yielding each result as soon as it is done (any order)."""
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]: ...
+
+    def close(self) -> None: ...
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def relative_key(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` when inside it (POSIX form), else absolute."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+@contextlib.contextmanager
+def _captured_output(log_path: Path) -> Iterator[None]:
+    """Send this process's stdout/stderr (and its children's, the kernel's) to ``log_path``."""
+    saved = [os.dup(1), os.dup(2)]
+    with open(log_path, "w", encoding="utf-8") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+@contextlib.contextmanager
+def _environment(extra: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` updated with ``extra`` for the duration (the kernel inherits it)."""
+    saved = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def execute(job: Job) -> JobResult:
+    """Execute ``job`` with Papermill in this process and return everything as data."""
+    import papermill
+
+    root = Path(job.root)
+    with tempfile.TemporaryDirectory(prefix="cloudpad-job-") as tmp:
+        output, deps_log, log_path = (Path(tmp) / n for n in ("out.ipynb", "deps.log", "job.log"))
+        env = {**job.env, tracking.LOG_ENV: str(deps_log), tracking.ROOT_ENV: str(root)}
+        started = time.perf_counter()
+        failure = None
+        with _captured_output(log_path), _environment(env):
+            logging.basicConfig(level=logging.WARNING, force=True)
+            try:
+                papermill.execute_notebook(
+                    nbformat.reads(job.source, as_version=4),
+                    str(output),
+                    parameters=job.parameters or None,
+                    kernel_name=KERNEL,
+                    cwd=str((root / job.notebook).parent),
+                    execution_timeout=job.timeout_s,
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=True,  # a hung cell still leaves a notebook
+                )
+            except Exception as exc:  # every failure is reported, none stops the run
+                failure = failure_from(exc, output)
+        duration = time.perf_counter() - started
+        executed = output.read_text(encoding="utf-8") if output.is_file() else ""
+        result = JobResult(job.id, job.notebook, failure is None, duration, executed, failure)
+        result.log = log_path.read_text(encoding="utf-8", errors="replace")
+        if failure is None:
+            files = tracking.read_log(deps_log)
+            result.reads = {relative_key(p, root): file_sha256(p) for p in files if p.is_file()}
+            nb = nbformat.reads(executed, as_version=4)
+            result.key_results, result.figures = keyresults.extract(nb)
+        return result
+
+
+def failure_from(exc: BaseException, output: Path) -> Failure:
+    """Describe ``exc`` raised while executing; find the failing cell in ``output``."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        lines = "\n".join(_ANSI.sub("", line) for line in exc.traceback).splitlines()
+        return Failure(
+            cell=exc.cell_index + 1 if exc.cell_index is not None else None,
+            execution_count=exc.exec_count,
+            exception=exc.ename,
+            message=_ANSI.sub("", str(exc.evalue)),
+            traceback=lines[-TRACEBACK_LINES:],
+        )
+    cell, count = running_cell(output)
+    name = type(exc).__name__
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else name
+    if name == "CellTimeoutError":
+        message = "the cell exceeded its timeout: " + message
+    elif name == "DeadKernelError":
+        message = "the kernel died: " + message
+    text = "".join(traceback.format_exception(exc)).splitlines()
+    return Failure(cell, count, name, message, text[-TRACEBACK_LINES:])
+
+
+def running_cell(output: Path) -> tuple[int | None, int | None]:
+    """The cell Papermill last started in ``output`` (1-based) and its execution count."""
+    try:
+        nb = nbformat.read(output, as_version=4)
+    except (OSError, ValueError):
+        return None, None
+    started = None
+    for i, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("papermill", {})
+        if cell.cell_type == "code" and meta.get("status") in ("running", "completed"):
+            if meta.get("start_time"):
+                started = (i + 1, cell.get("execution_count"))
+    return started if started else (None, None)

@@ -1,0 +1,82 @@
+"""The local executor: a pool of long-lived worker processes on this machine.
+
+Each worker imports Papermill once and then executes one job after another, so
+a notebook pays for its kernel start but not for a new Python process.  A
+worker runs one job at a time, so the environment it gives its kernel and the
+output it captures are that job's alone.  Results come back as data
+(:class:`~cloudpad.pipeline.executors.base.JobResult`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Iterable, Iterator
+
+from cloudpad.pipeline.executors.base import Job, JobResult, execute
+from cloudpad.pipeline.outcomes import Failure
+
+
+def _warm() -> None:
+    """Worker start-up: import what every job needs; exit cleanly on SIGTERM."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds papermill: kernel shut down
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
+    import papermill  # noqa: F401
+
+
+class ProcessPoolExecutor:
+    """Execute jobs in ``jobs`` worker processes (default: the number of cores)."""
+
+    def __init__(self, jobs: int | None = None, threads_per_kernel: int | None = None) -> None:
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        # With several kernels at once, numeric libraries get one thread each.
+        self.threads = threads_per_kernel or (1 if self.jobs > 1 else os.cpu_count() or 1)
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def _env(self, job: Job) -> Job:
+        threads = str(self.threads)
+        limits = {f"{n}_NUM_THREADS": threads for n in ("OMP", "OPENBLAS", "MKL")}
+        return Job(**{**job.__dict__, "env": {**limits, **job.env}})
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
+        """Submit every job, then yield results as they complete."""
+        jobs = list(jobs)
+        if not jobs:
+            return
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            workers = min(self.jobs, len(jobs))
+            self._pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_warm)
+        futures = {self._pool.submit(execute, self._env(job)): job for job in jobs}
+        for future in cf.as_completed(futures):
+            job = futures[future]
+            try:
+                yield future.result()
+            except Exception as exc:  # the worker process itself died
+                message = f"the worker process failed: {type(exc).__name__}: {exc}"
+                failure = Failure(None, None, "WorkerDied", message)
+                yield JobResult(job.id, job.notebook, False, 0.0, "", failure)
+
+    def terminate(self) -> None:
+        """Stop now: cancel queued jobs and end the workers (they shut their kernels down)."""
+        if self._pool is None:
+            return
+        processes = list((self._pool._processes or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+        self._pool = None
+
+    def close(self) -> None:
+        """Let the workers finish and exit."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None

@@ -1,0 +1,103 @@
+"""Planning a run: which notebooks, with which parameters and time limits — all checked first.
+
+:func:`prepare` refuses bad input before any kernel starts: a file that is not a
+notebook, a notebook without exactly one ``parameters`` cell or with another
+kernel, an unknown ``-p`` name or a value of the wrong type, a malformed
+timeout key.  Each refusal is a :class:`~cloudpad.exceptions.CloudpadError`
+naming the notebook and what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from cloudpad.exceptions import NotebookError
+from cloudpad.pipeline.executors.base import KERNEL
+from cloudpad.pipeline.parameters import notebook_parameters, parse_overrides
+from cloudpad.pipeline.project import Project
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A notebook checked and ready to run: its path, typed overrides and cell timeout."""
+
+    notebook: Path
+    parameters: dict[str, Any]
+    timeout_s: int
+
+
+def read_notebook(notebook: Path) -> nbformat.NotebookNode:
+    """The notebook at ``notebook``, validated; :class:`NotebookError` if it is not one."""
+    if notebook.suffix != ".ipynb":
+        raise NotebookError(f"{notebook}: not a notebook (expected a .ipynb file)")
+    if not notebook.is_file():
+        raise NotebookError(f"{notebook}: no such notebook")
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+        nbformat.validate(nb)
+    except (ValueError, nbformat.ValidationError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotebookError(
+            f"{notebook}: not a valid notebook (JSON of nbformat 4): {first}"
+        ) from None
+    return nb
+
+
+def notebook_timeout(notebook: Path, default: int, nb: nbformat.NotebookNode | None = None) -> int:
+    """Per-cell timeout of ``notebook``: metadata ``mystnb.execution_timeout``, else ``default``."""
+    nb = nb if nb is not None else read_notebook(notebook)
+    value = nb.metadata.get("mystnb", {}).get("execution_timeout", default)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise NotebookError(
+            f"{notebook}: metadata mystnb.execution_timeout must be a whole number of "
+            f"seconds > 0, got {value!r}"
+        )
+    return value
+
+
+def check_notebook(notebook: Path) -> nbformat.NotebookNode:
+    """Refuse a file that is not a valid notebook with a ``parameters`` cell and kernel python3."""
+    nb = read_notebook(notebook)
+    kernel = nb.metadata.get("kernelspec", {}).get("name")
+    if kernel != KERNEL:
+        raise NotebookError(f"{notebook}: kernelspec name must be {KERNEL!r}, got {kernel!r}")
+    notebook_parameters(notebook)
+    return nb
+
+
+def select(project: Project, notebooks: Sequence[Path] | None) -> list[Path]:
+    """The chosen notebooks as absolute paths (default: every notebook of ``_toc.yml``)."""
+    if not notebooks:
+        return project.notebooks()
+    chosen = []
+    for path in notebooks:
+        full = (path if path.is_absolute() else Path.cwd() / path).resolve()
+        if not path.is_absolute() and not full.exists() and (project.root / path).exists():
+            full = (project.root / path).resolve()  # relative to the book, e.g. with --root
+        try:
+            project.relative(full)
+        except ValueError:
+            raise NotebookError(f"{path}: not inside the book project {project.root}") from None
+        chosen.append(full)
+    return chosen
+
+
+def prepare(
+    project: Project,
+    notebooks: Sequence[Path] | None = None,
+    overrides: Iterable[tuple[str, str]] = (),
+) -> list[Planned]:
+    """Check the notebooks and ``-p`` overrides; nothing is executed."""
+    pairs = list(overrides)
+    default_timeout = project.timeout_s()
+    plan = []
+    for nb_path in select(project, notebooks):
+        nb = check_notebook(nb_path)
+        params = parse_overrides(nb_path, pairs)
+        plan.append(Planned(nb_path, params, notebook_timeout(nb_path, default_timeout, nb)))
+    return plan
