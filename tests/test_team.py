@@ -14,8 +14,9 @@ from cloudpad.exceptions import InputError
 from cloudpad.models import team
 
 # Google, "Site Reliability Engineering" (O'Reilly 2016), ch. 11 "Being On-Call", section
-# "Balanced On-Call", https://sre.google/sre-book/being-on-call/ (text read in full copies of the
-# chapter, e.g. github.com/Pangjiping/google_sre @e608a66, src/part-3/chapter-11/balanced_on-call.md):
+# "Balanced On-Call", https://sre.google/sre-book/being-on-call/ (text read in full copies of
+# the chapter, e.g. github.com/Pangjiping/google_sre at e608a66,
+# src/part-3/chapter-11/balanced_on-call.md):
 #   "dealing with the tasks involved in an on-call incident [...] takes 6 hours. It follows that
 #    the maximum number of incidents per day is 2 per 12-hour on-call shift."
 #   "no more than 25% can be spent on-call"
@@ -141,8 +142,11 @@ def test_overload_probability_rises_with_rate_and_falls_with_limit(a, b, limit):
 
 
 def test_overload_probability_vectorised():
-    out = team.shift_overload_probability(np.array([0.0, 1.0, 100.0]))
-    assert out.shape == (3,) and out[0] == 0.0 and out[2] > 0.99
+    rates = [0.0, 1.0, 100.0]
+    out = team.shift_overload_probability(np.array(rates))
+    assert out.shape == (3,) and out[0] == 0.0
+    assert out.tolist() == pytest.approx([team.shift_overload_probability(r) for r in rates])
+    assert isinstance(team.shift_overload_probability(1.0), float)
 
 
 # --------------------------------------------------------------------------- incidents
