@@ -79,20 +79,6 @@ def test_transfer_cost_bad_tiers():
         cost.transfer_cost(-1.0, [(math.inf, 0.1)])
 
 
-def test_gke_reserved_published_examples():
-    # hatemosphere/gke-node-allocatable-memory-calculator README (built on GKE "Plan node
-    # sizes"): a 150 GiB node reserves 9.8577 GiB including the 100 MiB eviction threshold.
-    _, mem = cost.gke_reserved(32, 150.0)
-    assert mem == pytest.approx(9.8577, abs=5e-5)
-    # D. Polencic, "Allocatable memory and CPU in Kubernetes Nodes" (learnkube.com/
-    # allocatable-resources), GKE section: an n1-standard-2 (2 vCPU, 7.5 GiB) reserves
-    # 0.06 + 0.01 = 70 millicores and 0.25 x 4 + 0.2 x 3.5 = 1.7 GiB, plus the 100 MB
-    # eviction threshold (taken here as 100 MiB, as in GKE's own page).
-    cpu, mem = cost.gke_reserved(2, 7.5)
-    assert cpu == pytest.approx(0.070)
-    assert mem == pytest.approx(1.7 + 100 / 1024)
-
-
 def test_ffd_small_example_by_hand():
     # Allocatable 4 vCPU / 16 GiB (no reserve). Requests 3,3,1,1,1,1 vCPU: FFD puts 3+1, 3+1,
     # 1+1 -> 3 nodes, the optimum (lower bound ceil(10 / 4) = 3).
@@ -109,6 +95,24 @@ def test_ffd_small_example_by_hand():
     assert p.nodes == 3
     assert p.cpu_utilization == pytest.approx(10 / 12)
     assert p.monthly_cost_usd == pytest.approx((3 * 0.1 + 0.1) * 730)
+
+
+def test_ffd_pods_per_node_limit_by_hand():
+    # Ten pods of 0.1 vCPU fit one 4-vCPU node by CPU; at most 4 pods per node -> ceil(10 / 4) = 3.
+    p = cost.pack_ffd([0.1] * 10, [0.1] * 10, 4, 16, max_pods=4)
+    assert p.nodes == 3
+    assert np.bincount(p.assignment).tolist() == [4, 4, 2]
+    assert cost.pack_ffd([0.1] * 10, [0.1] * 10, 4, 16).nodes == 1
+    with pytest.raises(ValueError, match=r"max_pods must be a whole number >= 1"):
+        cost.pack_ffd([0.1], [0.1], 4, 16, max_pods=0)
+
+
+def test_ffd_reservation_defaults_to_none():
+    # Nothing is subtracted unless a reservation is passed (cloudpad.models.kubernetes.reserved):
+    # a 4 vCPU request fills an empty 4-vCPU node, and does not fit once 0.1 vCPU is reserved.
+    assert cost.pack_ffd([4.0], [1.0], 4, 16).cpu_allocatable == 4.0
+    with pytest.raises(cost.WorkloadTooLarge):
+        cost.pack_ffd([4.0], [1.0], 4, 16, reserved_cpu=0.1)
 
 
 workloads = st.lists(st.tuples(st.floats(0.05, 3.5), st.floats(0.1, 12.0)), min_size=1, max_size=60)

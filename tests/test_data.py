@@ -35,6 +35,9 @@ NAMES = [
     "provider_slas",
     "user_population",
     "platform_services",
+    "dora_performance_levels",
+    "platform_batch_jobs",
+    "eks_eni_limits",
 ]
 
 

@@ -1,0 +1,574 @@
+"""Managed Kubernetes: node reservations, pods per node, node pools, batch on spot capacity.
+
+What a managed node keeps for itself, following each provider's published rule
+(:func:`reserved`; GKE, AKS and EKS), how many pods fit on it
+(:func:`eks_max_pods`), what a pool of identical nodes costs for a set of pods
+(:func:`pool_options`, built on :func:`cloudpad.models.cost.pack_ffd`), the
+same platform run as one VM group per service (:func:`vm_groups`), batch jobs
+on interruptible capacity that restart after an interruption
+(:func:`restart_hours`, :func:`batch_costs`), and the platform size at which a
+shared cluster becomes cheaper than VM groups (:func:`break_even_sweep`).
+
+Units: CPU in millicores where a provider states it so (``cpu_millicores``) and
+in vCPU in packing tables (1 vCPU = 1,000 millicores); memory in MiB where a
+provider states it so and in GiB in packing tables (1 GiB = 1,024 MiB); prices
+in USD; a billing month of :func:`cloudpad.models.cost.monthly_cost` (730 h).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from cloudpad.exceptions import InputError
+from cloudpad.models import checks, cost
+
+#: The managed services whose reservation rules :func:`reserved` follows.
+PROVIDERS: tuple[str, ...] = ("gke", "aks", "eks")
+
+#: Managed Kubernetes service of each cloud (the ``provider`` column of ``instance_prices``).
+SERVICE_OF_CLOUD: dict[str, str] = {"gcp": "gke", "azure": "aks", "aws": "eks"}
+
+#: The kubelet's default pods-per-node limit and the largest the Kubernetes project tests
+#: ("No more than 110 pods per node", kubernetes.io, "Considerations for large clusters").
+KUBELET_DEFAULT_MAX_PODS: int = 110
+
+#: Hard eviction threshold ``memory.available < 100Mi`` on GKE, AKS >= 1.29 and EKS.
+EVICTION_MIB: float = 100.0
+
+MIB_PER_GIB: float = 1024.0
+
+#: Hours in the billing month of :func:`cloudpad.models.cost.monthly_cost`.
+_MONTH_HOURS: float = float(cost.monthly_cost(1.0))
+
+# Tiered reservation rules: (tier edges, rate in each tier).  GKE CPU in cores, memory in GiB.
+_GKE_CPU = ([0.0, 1.0, 2.0, 4.0, math.inf], [0.06, 0.01, 0.005, 0.0025])
+_GKE_MEMORY = ([0.0, 4.0, 8.0, 16.0, 128.0, math.inf], [0.25, 0.20, 0.10, 0.06, 0.02])
+# AKS CPU table 60/100/140/180/260/420/740 m at 1/2/4/8/16/32/64 cores is exactly these tiers.
+_AKS_CPU = ([0.0, 1.0, 2.0, 4.0, math.inf], [0.06, 0.04, 0.02, 0.01])
+# EKS: millicore ranges and hundredths of a percent, integer arithmetic as in nodeadm.
+_EKS_CPU_RANGES_M = (0, 1000, 2000, 4000)
+_EKS_CPU_BASIS_POINTS = (600, 100, 50, 25)
+
+
+def _tiered(x: float, edges: Sequence[float], rates: Sequence[float]) -> float:
+    """``sum_i rate_i * (min(x, edge_{i+1}) - edge_i)^+``: a progressive rate, like income tax."""
+    return float(
+        sum(
+            r * max(0.0, min(x, hi) - lo)
+            for lo, hi, r in zip(edges[:-1], edges[1:], rates, strict=True)
+        )
+    )
+
+
+def _eks_cpu_millicores(vcpus: float) -> int:
+    total = int(vcpus * 1000)
+    ends = (*_EKS_CPU_RANGES_M[1:], total)
+    reserved = 0
+    for start, end, bp in zip(_EKS_CPU_RANGES_M, ends, _EKS_CPU_BASIS_POINTS, strict=True):
+        if total > start:
+            reserved += (min(total, end) - start) * bp // 10000
+    return reserved
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What a provider keeps on one node, and what is left for pods (see :func:`reserved`).
+
+    ``cpu_millicores`` and ``memory_mib`` are the system reservation
+    (kube-reserved and system-reserved together); ``eviction_mib`` is the hard
+    eviction threshold, which also comes off allocatable memory.
+    """
+
+    provider: str
+    vcpus: float
+    memory_gib: float
+    max_pods: int
+    cpu_millicores: float
+    memory_mib: float
+    eviction_mib: float
+
+    @property
+    def allocatable_cpu_millicores(self) -> float:
+        """``1000 * vcpus - cpu_millicores``."""
+        return 1000.0 * self.vcpus - self.cpu_millicores
+
+    @property
+    def allocatable_memory_mib(self) -> float:
+        """``1024 * memory_gib - memory_mib - eviction_mib``."""
+        return MIB_PER_GIB * self.memory_gib - self.memory_mib - self.eviction_mib
+
+    @property
+    def allocatable_vcpu(self) -> float:
+        """Allocatable CPU in vCPU."""
+        return self.allocatable_cpu_millicores / 1000.0
+
+    @property
+    def allocatable_memory_gib(self) -> float:
+        """Allocatable memory in GiB."""
+        return self.allocatable_memory_mib / MIB_PER_GIB
+
+    @property
+    def allocatable_cpu_fraction(self) -> float:
+        """Allocatable CPU as a fraction of the node's CPU."""
+        return self.allocatable_cpu_millicores / (1000.0 * self.vcpus)
+
+    @property
+    def allocatable_memory_fraction(self) -> float:
+        """Allocatable memory as a fraction of the node's memory."""
+        return self.allocatable_memory_mib / (MIB_PER_GIB * self.memory_gib)
+
+
+def reserved(
+    provider: str, vcpus: float, memory_gib: float, max_pods: int | None = None
+) -> Reservation:
+    """CPU (millicores) and memory (MiB) a managed Kubernetes service reserves on one node.
+
+    Allocatable = capacity - reservation - eviction threshold (memory).  Rules, as published:
+
+    * ``"gke"`` (Google Kubernetes Engine, Standard node pools; the rule Google
+      documents for node versions up to 1.36): CPU 6 % of the first core, 1 % of
+      the next, 0.5 % of the next 2, 0.25 % of every core above 4; memory 255 MiB
+      below 1 GiB, else 25 % of the first 4 GiB, 20 % of the next 4, 10 % of the
+      next 8, 6 % of the next 112, 2 % above 128 GiB; eviction 100 MiB.  Does not
+      depend on ``max_pods`` (default 110, GKE Standard's default limit).  Source:
+      Google Cloud, "Plan GKE Standard node sizes" (also quoted verbatim in
+      awslabs/amazon-eks-ami, which adopted the CPU tiers).
+    * ``"aks"`` (Azure Kubernetes Service 1.29 and later, Linux nodes): CPU from
+      the table 60/100/140/180/260/420/740 m at 1/2/4/8/16/32/64 cores,
+      interpolated between rows by the tiers 6/4/2/1 % that reproduce it (the
+      brackets of Azure's Karpenter provider); memory
+      ``min(20 MB x max_pods + 50 MB, 25 % of memory)`` with MB read as MiB, plus
+      the ``memory.available < 100Mi`` eviction threshold.  ``max_pods`` is
+      required (AKS's default is 250 with Azure CNI Overlay, 110 with kubenet or
+      CNI Pod Subnet, 30 with legacy Azure CNI).  Source: Microsoft Learn, "Node
+      resource reservations in AKS" and "IP address planning for AKS".
+    * ``"eks"`` (Amazon EKS optimized AMIs, ``nodeadm`` on Amazon Linux 2023 and
+      ``bootstrap.sh`` before it): kube-reserved CPU in GKE's tiers computed in
+      integer millicores, memory ``11 MiB x max_pods + 255 MiB``; eviction
+      100 MiB.  ``max_pods`` is required (the ENI limit, :func:`eks_max_pods`).
+      Source: awslabs/amazon-eks-ami ``nodeadm/internal/kubelet/config.go``
+      (``getCPUMillicoresToReserve``, ``getMemoryMebibytesToReserve``,
+      ``evictionHard``).
+
+    Bottlerocket, custom AMIs, Windows nodes (AKS adds 2 GB) and GKE Autopilot
+    differ.  Raises ``InputError`` for an unknown provider, a missing
+    ``max_pods`` where the rule needs it, or a node too small to allocate anything.
+    """
+    checks.choice("provider", provider, PROVIDERS)
+    v = float(checks.positive("vcpus", vcpus))
+    gib = float(checks.positive("memory_gib", memory_gib))
+    if max_pods is None and provider != "gke":
+        raise InputError(
+            f"max_pods must be given for {provider!r}: its memory reservation depends on it "
+            "(EKS: eks_max_pods(enis, ipv4_per_eni); AKS: 250 with Azure CNI Overlay)"
+        )
+    pods = (
+        KUBELET_DEFAULT_MAX_PODS
+        if max_pods is None
+        else checks.whole("max_pods", max_pods, minimum=1)
+    )
+    if provider == "gke":
+        cpu = 1000.0 * _tiered(v, *_GKE_CPU)
+        mem = 255.0 if gib < 1.0 else MIB_PER_GIB * _tiered(gib, *_GKE_MEMORY)
+    elif provider == "aks":
+        cpu = 1000.0 * _tiered(v, *_AKS_CPU)
+        mem = min(20.0 * pods + 50.0, 0.25 * MIB_PER_GIB * gib)
+    else:
+        cpu = float(_eks_cpu_millicores(v))
+        mem = 11.0 * pods + 255.0
+    r = Reservation(provider, v, gib, pods, cpu, mem, EVICTION_MIB)
+    if r.allocatable_cpu_millicores <= 0 or r.allocatable_memory_mib <= 0:
+        raise InputError(
+            f"a {provider} node of {v:g} vCPU and {gib:g} GiB with max_pods={pods} has nothing "
+            f"left to allocate ({r.allocatable_cpu_millicores:.0f} m, "
+            f"{r.allocatable_memory_mib:.0f} MiB)"
+        )
+    return r
+
+
+def eks_max_pods(enis: int, ipv4_per_eni: int) -> int:
+    """Pods per node on EKS with the VPC CNI: ``enis * (ipv4_per_eni - 1) + 2``.
+
+    Each pod takes a secondary IPv4 address of one of the instance's network
+    interfaces (the first address of each is the interface's own), and two
+    host-network pods (the VPC CNI and kube-proxy) need none.  ``enis`` and
+    ``ipv4_per_eni`` are the instance type's limits on its default network card
+    (m5.large: 3 and 10, so 29).  Source: awslabs/amazon-eks-ami
+    ``eni-max-pods.txt`` header and ``nodeadm`` ``CalcMaxPods``; prefix
+    delegation and custom networking change the rule.
+    """
+    e = checks.whole("enis", enis, minimum=0)
+    ips = checks.whole("ipv4_per_eni", ipv4_per_eni, minimum=1)
+    return e * (ips - 1) + 2
+
+
+# --------------------------------------------------------------------------- node types
+_PRICE_COLUMNS = ("instance_type", "vcpu", "memory_gib", "price_per_hour_usd")
+
+
+def _price_table(prices: pd.DataFrame) -> pd.DataFrame:
+    missing = sorted(set(_PRICE_COLUMNS) - set(prices.columns))
+    if missing:
+        raise InputError(f"prices must have columns {list(_PRICE_COLUMNS)}, missing {missing}")
+    if prices.empty:
+        raise InputError("prices must list at least one instance type, got none")
+    return prices.loc[:, list(_PRICE_COLUMNS)].reset_index(drop=True)
+
+
+def node_types(
+    prices: pd.DataFrame,
+    provider: str,
+    *,
+    max_pods: int | Mapping[str, int],
+    daemonset_cpu_millicores: float = 0.0,
+    daemonset_memory_mib: float = 0.0,
+    daemonset_pods: int = 0,
+) -> pd.DataFrame:
+    """Instance types as Kubernetes nodes of ``provider``: what each keeps and what it can hold.
+
+    ``prices`` has the columns of ``instance_prices`` (``instance_type``,
+    ``vcpu``, ``memory_gib``, ``price_per_hour_usd``).  ``max_pods`` is one
+    limit for every type or a mapping ``instance_type -> limit`` (EKS).  Every
+    node also runs DaemonSet pods (CNI, kube-proxy, log and metrics agents) that
+    request ``daemonset_cpu_millicores`` and ``daemonset_memory_mib`` and take
+    ``daemonset_pods`` pod slots.  Adds ``max_pods``, ``system_cpu`` and
+    ``system_memory_gib`` (:func:`reserved`, eviction threshold included),
+    ``agent_cpu`` and ``agent_memory_gib`` (the DaemonSets), ``reserved_cpu`` and
+    ``reserved_memory_gib`` (their sums: what :func:`cloudpad.models.cost.pack_ffd`
+    subtracts) and ``pod_slots`` (pods left for workloads), in vCPU and GiB.
+    """
+    table = _price_table(prices)
+    ds_cpu = float(checks.non_negative("daemonset_cpu_millicores", daemonset_cpu_millicores))
+    ds_mem = float(checks.non_negative("daemonset_memory_mib", daemonset_memory_mib))
+    ds_pods = checks.whole("daemonset_pods", daemonset_pods, minimum=0)
+    rows = []
+    for t in table.itertuples(index=False):
+        if isinstance(max_pods, Mapping):
+            if t.instance_type not in max_pods:
+                raise InputError(f"max_pods has no limit for instance type {t.instance_type!r}")
+            limit = max_pods[t.instance_type]
+        else:
+            limit = max_pods
+        r = reserved(provider, t.vcpu, t.memory_gib, limit)
+        rows.append(
+            {
+                "max_pods": r.max_pods,
+                "system_cpu": r.cpu_millicores / 1000.0,
+                "system_memory_gib": (r.memory_mib + r.eviction_mib) / MIB_PER_GIB,
+                "agent_cpu": ds_cpu / 1000.0,
+                "agent_memory_gib": ds_mem / MIB_PER_GIB,
+                "pod_slots": r.max_pods - ds_pods,
+            }
+        )
+    out = pd.concat([table, pd.DataFrame(rows)], axis=1)
+    out["reserved_cpu"] = out["system_cpu"] + out["agent_cpu"]
+    out["reserved_memory_gib"] = out["system_memory_gib"] + out["agent_memory_gib"]
+    return out
+
+
+def vm_types(
+    prices: pd.DataFrame, *, agent_cpu_millicores: float = 0.0, agent_memory_mib: float = 0.0
+) -> pd.DataFrame:
+    """Instance types as plain VMs: the same columns as :func:`node_types`, no Kubernetes.
+
+    A VM keeps nothing for a kubelet (``system_*`` = 0) and has no pod limit
+    (``pod_slots`` = NaN); its agents (log shipping, monitoring) request
+    ``agent_cpu_millicores`` and ``agent_memory_mib``.
+    """
+    out = _price_table(prices)
+    out["max_pods"] = np.nan
+    out["system_cpu"] = 0.0
+    out["system_memory_gib"] = 0.0
+    out["agent_cpu"] = (
+        float(checks.non_negative("agent_cpu_millicores", agent_cpu_millicores)) / 1e3
+    )
+    out["agent_memory_gib"] = (
+        float(checks.non_negative("agent_memory_mib", agent_memory_mib)) / MIB_PER_GIB
+    )
+    out["pod_slots"] = np.nan
+    out["reserved_cpu"] = out["agent_cpu"]
+    out["reserved_memory_gib"] = out["agent_memory_gib"]
+    return out
+
+
+# --------------------------------------------------------------------------- packing
+def pods(services: pd.DataFrame) -> pd.DataFrame:
+    """One row per pod (replica) of ``services``: ``service``, ``kind``, ``cpu`` (vCPU),
+    ``memory_gib``.  ``services`` has the columns of ``platform_services``."""
+    needed = {"service", "kind", "replicas", "cpu_request_millicores", "memory_request_mib"}
+    missing = sorted(needed - set(services.columns))
+    if missing:
+        raise InputError(f"services must have columns {sorted(needed)}, missing {missing}")
+    reps = services["replicas"].to_numpy(dtype=int)
+    if (reps < 1).any():
+        raise InputError(f"replicas must be >= 1, got {reps.min()}")
+    idx = np.repeat(np.arange(len(services)), reps)
+    s = services.iloc[idx]
+    return pd.DataFrame(
+        {
+            "service": s["service"].to_numpy(),
+            "kind": s["kind"].to_numpy(),
+            "cpu": s["cpu_request_millicores"].to_numpy(dtype=float) / 1000.0,
+            "memory_gib": s["memory_request_mib"].to_numpy(dtype=float) / MIB_PER_GIB,
+        }
+    )
+
+
+def pool_options(
+    cpu: ArrayLike,
+    memory_gib: ArrayLike,
+    types: pd.DataFrame,
+    *,
+    min_nodes: int = 1,
+    hours_per_month: float | None = None,
+    fee_per_hour_usd: float = 0.0,
+) -> pd.DataFrame:
+    """Pack pods (``cpu`` vCPU, ``memory_gib`` GiB) onto a pool of each type; cheapest first.
+
+    ``types`` comes from :func:`node_types` or :func:`vm_types`.  For each type
+    :func:`cloudpad.models.cost.pack_ffd` places the pods on nodes that offer
+    size minus ``reserved_*`` and at most ``pod_slots`` pods; the pool has at
+    least ``min_nodes`` nodes, billed ``hours_per_month`` hours (default: the
+    whole 730-hour month), plus a control-plane fee billed every hour.  Types
+    too small for the largest pod are left out.  Columns: ``instance_type``,
+    ``vcpu``, ``memory_gib``, ``nodes``, ``vcpu_paid``, ``vcpu_requested``,
+    ``vcpu_system``, ``vcpu_agents`` (the memory ones likewise in GiB),
+    ``cpu_allocatable_used`` (requests over allocatable CPU),
+    ``memory_allocatable_used``, ``monthly_cost_usd``.
+    """
+    c = np.atleast_1d(np.asarray(checks.non_negative("cpu", cpu), dtype=float))
+    m = np.atleast_1d(np.asarray(checks.non_negative("memory_gib", memory_gib), dtype=float))
+    floor = checks.whole("min_nodes", min_nodes, minimum=0)
+    hours = _MONTH_HOURS if hours_per_month is None else hours_per_month
+    hours = float(checks.non_negative("hours_per_month", hours))
+    fee = float(checks.non_negative("fee_per_hour_usd", fee_per_hour_usd))
+    rows = []
+    for t in types.itertuples(index=False):
+        slots = None if pd.isna(t.pod_slots) else int(t.pod_slots)
+        if slots is not None and slots < 1:
+            continue
+        try:
+            p = cost.pack_ffd(
+                c, m, t.vcpu, t.memory_gib,
+                reserved_cpu=t.reserved_cpu, reserved_memory_gib=t.reserved_memory_gib,
+                max_pods=slots, node_type=t.instance_type,
+            )  # fmt: skip
+        except cost.WorkloadTooLarge:
+            continue
+        n = max(p.nodes, floor)
+        rows.append(
+            {
+                "instance_type": t.instance_type,
+                "vcpu": t.vcpu,
+                "memory_gib": t.memory_gib,
+                "nodes": n,
+                "vcpu_paid": n * t.vcpu,
+                "vcpu_requested": c.sum(),
+                "vcpu_system": n * t.system_cpu,
+                "vcpu_agents": n * t.agent_cpu,
+                "memory_gib_paid": n * t.memory_gib,
+                "memory_gib_requested": m.sum(),
+                "memory_gib_system": n * t.system_memory_gib,
+                "memory_gib_agents": n * t.agent_memory_gib,
+                "cpu_allocatable_used": c.sum() / (n * (t.vcpu - t.reserved_cpu)) if n else 0.0,
+                "memory_allocatable_used": (
+                    m.sum() / (n * (t.memory_gib - t.reserved_memory_gib)) if n else 0.0
+                ),
+                "monthly_cost_usd": n * t.price_per_hour_usd * hours + fee * _MONTH_HOURS,
+            }
+        )
+    if not rows:
+        raise InputError("types must contain at least one type that fits the largest pod")
+    out = pd.DataFrame(rows)
+    return out.sort_values(["monthly_cost_usd", "instance_type"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def vm_groups(
+    services: pd.DataFrame,
+    types: pd.DataFrame,
+    *,
+    min_vms: int = 2,
+    hours_per_month: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """The platform as it runs today: one VM group per service, each of its cheapest type.
+
+    For each service the replicas are packed onto VMs of every type in
+    ``types`` (:func:`vm_types`) with :func:`pool_options`; a group of an
+    always-on service has at least ``min_vms`` VMs (one per zone), a batch
+    group at least one.  ``hours_per_month`` maps a service to the hours its
+    VMs are billed (default the whole month).  Returns one row per service:
+    ``service``, ``kind`` and the chosen row of :func:`pool_options`.
+    """
+    floor = checks.whole("min_vms", min_vms, minimum=1)
+    hours = dict(hours_per_month or {})
+    rows = []
+    for svc in services.itertuples(index=False):
+        p = pods(pd.DataFrame([svc._asdict()]))
+        best = pool_options(
+            p["cpu"],
+            p["memory_gib"],
+            types,
+            min_nodes=1 if svc.kind == "batch" else floor,
+            hours_per_month=hours.get(svc.service),
+        ).iloc[0]
+        rows.append({"service": svc.service, "kind": svc.kind, **best.to_dict()})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- spot capacity
+def restart_hours(
+    job_hours: float, interruptions_per_hour: ArrayLike, checkpoint_hours: float | None = None
+) -> float | np.ndarray:
+    """Expected node-hours to finish a job of ``job_hours`` that restarts when interrupted.
+
+    Interruptions arrive as a Poisson process of rate ``lambda`` =
+    ``interruptions_per_hour`` per node; an interrupted job loses the work since
+    its last checkpoint and starts again from there on a new node.  A segment of
+    length ``x`` between checkpoints takes ``(exp(lambda x) - 1) / lambda``
+    node-hours on average (``x`` when ``lambda`` = 0): the renewal equation
+    ``E = E[min(F, x)] + P(F < x) E`` with ``F`` exponential.  With
+    ``checkpoint_hours`` = ``c`` the job is ``floor(T / c)`` segments of ``c``
+    plus the rest; without, one segment of ``T`` (the RESTART model of Asmussen
+    et al., 2008).  Time to get a new node and to write checkpoints is not
+    billed here.  Vectorised over the rate.
+    """
+    t = float(checks.positive("job_hours", job_hours))
+    lam = np.asarray(checks.non_negative("interruptions_per_hour", interruptions_per_hour))
+    if checkpoint_hours is None or checkpoint_hours >= t:
+        segments = [t]
+    else:
+        c = float(checks.positive("checkpoint_hours", checkpoint_hours))
+        whole, rest = divmod(t, c)
+        segments = [c] * int(whole) + ([rest] if rest > 1e-12 else [])
+    total = np.zeros_like(lam, dtype=float)
+    for x in segments:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = total + np.where(lam > 0, np.expm1(lam * x) / np.where(lam > 0, lam, 1), x)
+    return float(total) if total.ndim == 0 else total
+
+
+def batch_costs(
+    services: pd.DataFrame,
+    jobs: pd.DataFrame,
+    spot_types: pd.DataFrame,
+    on_demand_types: pd.DataFrame,
+    *,
+    interruptions_per_hour: float,
+    checkpoint_hours: float | None = None,
+) -> pd.DataFrame:
+    """Monthly cost of each batch job on spot nodes (with re-runs) and on on-demand nodes.
+
+    ``jobs`` has ``service``, ``runs_per_month`` and ``hours_per_run`` (the
+    ``platform_batch_jobs`` data); the job's pods (from ``services``) are packed
+    onto the cheapest node type of each price list with :func:`pool_options`,
+    billed only while the job runs: ``runs x hours_per_run`` on demand, and
+    ``runs x restart_hours(...)`` on spot, each pod's work restarting on its own
+    after an interruption of its node.  Columns: ``service``, ``spot_type``,
+    ``spot_nodes``, ``spot_monthly_usd``, ``rerun_share`` (extra node-hours from
+    interruptions), ``on_demand_type``, ``on_demand_nodes``,
+    ``on_demand_monthly_usd``.
+    """
+    lam = float(checks.non_negative("interruptions_per_hour", interruptions_per_hour))
+    by_name = services.set_index("service")
+    rows = []
+    for job in jobs.itertuples(index=False):
+        if job.service not in by_name.index or by_name.loc[job.service, "kind"] != "batch":
+            raise InputError(f"job {job.service!r} must be a batch service of services")
+        p = pods(by_name.loc[[job.service]].reset_index())
+        run = float(checks.positive("hours_per_run", job.hours_per_run))
+        billed = restart_hours(run, lam, checkpoint_hours)
+        spot = pool_options(
+            p["cpu"], p["memory_gib"], spot_types, hours_per_month=job.runs_per_month * billed
+        ).iloc[0]
+        od = pool_options(
+            p["cpu"], p["memory_gib"], on_demand_types, hours_per_month=job.runs_per_month * run
+        ).iloc[0]
+        rows.append(
+            {
+                "service": job.service,
+                "spot_type": spot["instance_type"],
+                "spot_nodes": int(spot["nodes"]),
+                "spot_monthly_usd": spot["monthly_cost_usd"],
+                "rerun_share": billed / run - 1.0,
+                "on_demand_type": od["instance_type"],
+                "on_demand_nodes": int(od["nodes"]),
+                "on_demand_monthly_usd": od["monthly_cost_usd"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- break-even
+def break_even_sweep(
+    services: pd.DataFrame,
+    vm_monthly_usd: Mapping[str, float],
+    batch_monthly_usd: Mapping[str, float],
+    types: pd.DataFrame,
+    *,
+    sizes: Sequence[int],
+    orders: int,
+    seed: int,
+    min_nodes: int,
+    fee_per_hour_usd: float,
+) -> pd.DataFrame:
+    """Monthly cost of VM groups and of one cluster for platforms of ``sizes`` services.
+
+    A platform of ``n`` services is the first ``n`` of a random order of
+    ``services`` (a fresh permutation is appended for every 30 services beyond
+    the inventory, so large platforms repeat services); ``orders`` such orders
+    are drawn with ``seed``.  VM groups cost the sum of ``vm_monthly_usd`` of
+    their services; the cluster costs the cheapest :func:`pool_options` of the
+    always-on pods on ``types`` (at least ``min_nodes`` nodes, plus the
+    control-plane fee) plus ``batch_monthly_usd`` of its batch jobs.  Returns
+    one row per (``order``, ``services``) with ``vm_monthly_usd`` and
+    ``cluster_monthly_usd``.
+    """
+    sizes = [checks.whole("size", s, minimum=1) for s in sizes]
+    rng = np.random.default_rng(checks.whole("seed", seed, minimum=0))
+    n = len(services)
+    rows = []
+    for k in range(checks.whole("orders", orders, minimum=1)):
+        reps = -(-max(sizes) // n)
+        order = np.concatenate([rng.permutation(n) for _ in range(reps)])
+        for size in sizes:
+            chosen = services.iloc[order[:size]]
+            vm = sum(vm_monthly_usd[s] for s in chosen["service"])
+            batch = chosen["kind"] == "batch"
+            jobs = sum(batch_monthly_usd.get(s, 0.0) for s in chosen.loc[batch, "service"])
+            p = pods(chosen[~batch]) if (~batch).any() else pods(services.iloc[:0])
+            pool = pool_options(
+                p["cpu"], p["memory_gib"], types, min_nodes=min_nodes,
+                fee_per_hour_usd=fee_per_hour_usd,
+            ).iloc[0]  # fmt: skip
+            rows.append(
+                {
+                    "order": k,
+                    "services": size,
+                    "vm_monthly_usd": vm,
+                    "cluster_monthly_usd": pool["monthly_cost_usd"] + jobs,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def break_even_size(sweep: pd.DataFrame) -> int | None:
+    """Smallest platform size from which the median cluster cost stays at or below VM groups'.
+
+    ``sweep`` comes from :func:`break_even_sweep`.  Returns ``None`` if the
+    cluster is still dearer at the largest size swept.
+    """
+    med = sweep.groupby("services")[["vm_monthly_usd", "cluster_monthly_usd"]].median()
+    cheaper = (med["cluster_monthly_usd"] <= med["vm_monthly_usd"]).to_numpy()
+    if not cheaper[-1]:
+        return None
+    dearer = np.flatnonzero(~cheaper)
+    first = 0 if dearer.size == 0 else dearer[-1] + 1
+    return int(med.index[first])

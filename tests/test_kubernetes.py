@@ -1,0 +1,361 @@
+"""Tests of cloudpad.models.kubernetes against the providers' own examples, tables and code."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cloudpad import data
+from cloudpad.models import kubernetes as k8s
+
+# Pages and files the expected values come from.
+AKS_PAGE = "https://learn.microsoft.com/azure/aks/node-resource-reservations"
+EKS_AMI = "https://github.com/awslabs/amazon-eks-ami"
+
+
+# --------------------------------------------------------------------------- AKS
+def test_aks_worked_example_8_gb_30_pods():
+    # AKS_PAGE, "AKS 1.29 and later", first example: "If the virtual machine (VM) provides 8 GB
+    # of memory and the node supports up to 30 pods, AKS reserves 20 MB * 30 Max Pods + 50 MB =
+    # 650 MB for kube-reserved. Allocatable space = 8 GB - 0.65 GB (kube-reserved) - 0.1 GB
+    # (eviction threshold) = 7.25 GB or 90.625% allocatable."  The page counts 8 GB as 8,000 MB,
+    # so the node is given as 8,000 of the model's MiB.
+    r = k8s.reserved("aks", 2, 8000 / 1024, max_pods=30)
+    assert r.memory_mib == pytest.approx(650)
+    assert r.eviction_mib == pytest.approx(100)
+    assert r.allocatable_memory_mib == pytest.approx(7250)
+    assert r.allocatable_memory_fraction == pytest.approx(0.90625)
+
+
+def test_aks_worked_example_4_gb_70_pods_hits_the_25_percent_cap():
+    # AKS_PAGE, second example: "If the VM provides 4 GB of memory and the node supports up to
+    # 70 pods, AKS reserves 25% * 4 GB = 1000 MB for kube-reserved, as this is less than 20 MB *
+    # 70 Max Pods + 50 MB = 1450 MB."
+    r = k8s.reserved("aks", 2, 4000 / 1024, max_pods=70)
+    assert r.memory_mib == pytest.approx(1000)
+
+
+@pytest.mark.parametrize(
+    ("cores", "millicores"),
+    [(1, 60), (2, 100), (4, 140), (8, 180), (16, 260), (32, 420), (64, 740)],
+)
+def test_aks_cpu_table(cores, millicores):
+    # AKS_PAGE, "CPU reservations": "Kube-reserved CPU (millicores) | 60 | 100 | 140 | 180 | 260 |
+    # 420 | 740" for 1, 2, 4, 8, 16, 32 and 64 cores.
+    assert k8s.reserved("aks", cores, 64, max_pods=110).cpu_millicores == pytest.approx(millicores)
+
+
+def test_aks_cpu_between_table_rows():
+    # Azure/karpenter-provider-azure pkg/providers/instancetype/kube_reserved_test.go (AKS's own
+    # node provisioner): "3 cores, 64GiB" -> wantCPU "120m", between the table's 100 and 140.
+    assert k8s.reserved("aks", 3, 64, max_pods=110).cpu_millicores == pytest.approx(120)
+
+
+# --------------------------------------------------------------------------- GKE
+def test_gke_memory_150_gib_node():
+    # hatemosphere/gke-node-allocatable-memory-calculator README (built on Google's "Plan GKE
+    # node sizes" page): a 150 GiB node reserves "Standard GKE reserved memory: 9.8577 GiB",
+    # including "an additional 100 MiB for Pod eviction".
+    r = k8s.reserved("gke", 32, 150.0)
+    assert (r.memory_mib + r.eviction_mib) / 1024 == pytest.approx(9.8577, abs=5e-5)
+
+
+def test_gke_n1_standard_2():
+    # D. Polencic, "Allocatable memory and CPU in Kubernetes Nodes" (learnkube.com/
+    # allocatable-resources), GKE section: an n1-standard-2 (2 vCPU, 7.5 GiB) reserves
+    # 0.06 + 0.01 = 70 millicores and 0.25 x 4 + 0.2 x 3.5 = 1.7 GiB, plus the eviction threshold.
+    r = k8s.reserved("gke", 2, 7.5)
+    assert r.cpu_millicores == pytest.approx(70)
+    assert r.memory_mib == pytest.approx(1.7 * 1024)
+    assert r.eviction_mib == 100
+
+
+def test_gke_tiers_by_hand():
+    # "Plan GKE Standard node sizes": "255 MiB of memory for machines with less than 1 GiB".
+    assert k8s.reserved("gke", 1, 0.6).memory_mib == pytest.approx(255)
+    # CPU 6 % of core 1, 1 % of core 2, 0.5 % of cores 3-4, 0.25 % above:
+    # 64 cores -> 60 + 10 + 10 + 0.25 % x 60,000 m = 230 m.
+    assert k8s.reserved("gke", 64, 256).cpu_millicores == pytest.approx(230)
+    # Memory 256 GiB: 1 + 0.8 + 0.8 + 0.06 x 112 + 0.02 x 128 = 11.88 GiB.
+    assert k8s.reserved("gke", 64, 256).memory_mib == pytest.approx(11.88 * 1024)
+    # GKE's memory rule ignores the pod limit.
+    assert k8s.reserved("gke", 4, 16, 32).memory_mib == k8s.reserved("gke", 4, 16, 250).memory_mib
+
+
+# --------------------------------------------------------------------------- EKS
+@pytest.mark.parametrize(("max_pods", "mib"), [(110, 1465), (58, 893), (44, 739), (60, 915)])
+def test_eks_memory_matches_nodeadm_fixtures(max_pods, mib):
+    # EKS_AMI @81fec2e, nodeadm/test/e2e/cases/*/expected*.json, kubeReserved.memory for the
+    # maxPods of each case: kubelet-config-new-instance-type (110 -> "1465Mi"),
+    # kubelet-config-dir (58 -> "893Mi"), custom-max-pods-expression (44 -> "739Mi") and its
+    # kubelet-config-max-pods scenario (60 -> "915Mi"); every case has evictionHard
+    # memory.available "100Mi".
+    r = k8s.reserved("eks", 2, 8, max_pods=max_pods)
+    assert r.memory_mib == mib
+    assert r.eviction_mib == 100
+
+
+def test_eks_cpu_integer_millicores():
+    # EKS_AMI files/bootstrap.sh get_cpu_millicores_to_reserve and nodeadm config.go: ranges
+    # (0, 1000, 2000, 4000, total) m at 600/100/50/25 hundredths of a percent, integer division.
+    # 2 vCPU: 60 + 10 = 70 m (the nodeadm fixtures above: "cpu": "70m").
+    assert k8s.reserved("eks", 2, 8, max_pods=29).cpu_millicores == 70
+    # 5 vCPU: 60 + 10 + 10 + floor(1000 x 25 / 10000) = 82 m, where GKE's percentages give 82.5.
+    assert k8s.reserved("eks", 5, 16, max_pods=58).cpu_millicores == 82
+    assert k8s.reserved("gke", 5, 16).cpu_millicores == pytest.approx(82.5)
+
+
+@pytest.mark.parametrize(
+    ("enis", "ips", "pods"),
+    [(3, 10, 29), (4, 15, 58), (3, 6, 17), (3, 12, 35), (2, 5, 10), (50, 1, 2)],
+)
+def test_eks_max_pods(enis, ips, pods):
+    # EKS_AMI eni-max-pods.txt (templates/shared/runtime at 2bed73d, removed in #2659): header
+    # "# of ENI * (# of IPv4 per ENI - 1) + 2"; rows "m5.large 29", "m5.xlarge 58",
+    # "t3.medium 17", "t3.large 35" for ENI limits 3x10, 4x15, 3x6, 3x12 (EC2 instance data in
+    # nodeadm/internal/kubelet/instance-info.jsonl).  (2, 5) -> 10 and (50, 1) -> 2 are
+    # TestMaxPodsFromENIInfo in nodeadm/internal/kubelet/maxpods/maxpods_test.go.
+    assert k8s.eks_max_pods(enis, ips) == pods
+
+
+# eni-max-pods.txt @2bed73d rows for the AWS types priced in data/instance_prices.csv.
+ENI_MAX_PODS_TXT = {
+    "c6i.large": 29, "c6i.xlarge": 58, "c7i.2xlarge": 58, "c7i.large": 29, "c7i.xlarge": 58,
+    "m6i.large": 29, "m6i.xlarge": 58, "m7i.2xlarge": 58, "m7i.large": 29, "m7i.xlarge": 58,
+    "r6i.large": 29, "r6i.xlarge": 58, "r7i.2xlarge": 58, "r7i.large": 29, "r7i.xlarge": 58,
+    "t3.large": 35, "t3.medium": 17,
+}  # fmt: skip
+
+
+def test_eni_data_reproduces_the_published_table():
+    limits = data.load("eks_eni_limits")
+    got = {
+        r.instance_type: k8s.eks_max_pods(r.max_enis, r.ipv4_per_eni) for r in limits.itertuples()
+    }
+    assert got == ENI_MAX_PODS_TXT
+    prices = data.load("instance_prices")
+    assert set(limits["instance_type"]) == set(
+        prices.loc[prices.provider == "aws", "instance_type"]
+    )
+
+
+# --------------------------------------------------------------------------- reserved(): rules
+def test_reserved_refuses_bad_input():
+    with pytest.raises(ValueError, match="provider must be one of 'gke', 'aks', 'eks'"):
+        k8s.reserved("ecs", 2, 8)
+    with pytest.raises(ValueError, match="max_pods must be given for 'eks'"):
+        k8s.reserved("eks", 2, 8)
+    with pytest.raises(ValueError, match="max_pods must be given for 'aks'"):
+        k8s.reserved("aks", 2, 8)
+    with pytest.raises(ValueError, match="has nothing left to allocate"):
+        k8s.reserved("eks", 2, 1, max_pods=250)  # 11 x 250 + 255 MiB > 1 GiB
+    with pytest.raises(ValueError, match="vcpus must be a finite number > 0"):
+        k8s.reserved("gke", 0, 8)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(
+    provider=st.sampled_from(k8s.PROVIDERS),
+    vcpus=st.integers(1, 96),
+    per_vcpu=st.sampled_from([4.0, 8.0]),
+    pods=st.integers(8, 110),  # up to the kubelet default, which fits a 1-vCPU, 4-GiB EKS node
+)
+def test_allocatable_is_capacity_minus_reservation(provider, vcpus, per_vcpu, pods):
+    gib = vcpus * per_vcpu
+    r = k8s.reserved(provider, vcpus, gib, pods)
+    assert r.allocatable_cpu_millicores == pytest.approx(1000 * vcpus - r.cpu_millicores)
+    assert r.allocatable_memory_mib == pytest.approx(1024 * gib - r.memory_mib - 100)
+    assert 0 < r.allocatable_cpu_fraction < 1 and 0 < r.allocatable_memory_fraction < 1
+    # A bigger node of the same shape never keeps a larger share of its CPU.
+    bigger = k8s.reserved(provider, 2 * vcpus, 2 * gib, pods)
+    assert bigger.allocatable_cpu_fraction >= r.allocatable_cpu_fraction - 1e-12
+
+
+# --------------------------------------------------------------------------- node pools
+def prices_frame(rows):
+    return pd.DataFrame(rows, columns=["instance_type", "vcpu", "memory_gib", "price_per_hour_usd"])
+
+
+def test_node_types_columns():
+    prices = prices_frame([("a", 2, 8.0, 0.1), ("b", 4, 16.0, 0.2)])
+    t = k8s.node_types(
+        prices, "eks", max_pods={"a": 29, "b": 58}, daemonset_cpu_millicores=100,
+        daemonset_memory_mib=256, daemonset_pods=3,
+    )  # fmt: skip
+    r = k8s.reserved("eks", 2, 8.0, 29)
+    first = t.iloc[0]
+    assert first["system_cpu"] == pytest.approx(r.cpu_millicores / 1000)
+    assert first["system_memory_gib"] == pytest.approx((r.memory_mib + 100) / 1024)
+    assert first["reserved_cpu"] == pytest.approx(0.07 + 0.1)
+    assert first["reserved_memory_gib"] == pytest.approx((574 + 100 + 256) / 1024)
+    assert t["pod_slots"].tolist() == [26, 55]
+    with pytest.raises(ValueError, match="max_pods has no limit for instance type 'b'"):
+        k8s.node_types(prices, "eks", max_pods={"a": 29})
+
+
+def test_pool_options_by_hand():
+    # Ten pods of 1 vCPU / 1 GiB on 4-vCPU nodes keeping 0.5 vCPU: 3 pods a node -> 4 nodes;
+    # on 8-vCPU nodes keeping 0.5 vCPU: 7 a node -> 2 nodes.  Prices 0.2 and 0.5 USD/h.
+    types = k8s.vm_types(prices_frame([("small", 4, 16.0, 0.2), ("big", 8, 32.0, 0.5)]))
+    types["reserved_cpu"] = 0.5
+    options = k8s.pool_options([1.0] * 10, [1.0] * 10, types, fee_per_hour_usd=0.1)
+    assert options["instance_type"].tolist() == ["small", "big"]  # 4 x 0.2 < 2 x 0.5
+    small = options.iloc[0]
+    assert small["nodes"] == 4
+    assert small["monthly_cost_usd"] == pytest.approx((4 * 0.2 + 0.1) * 730)
+    assert small["cpu_allocatable_used"] == pytest.approx(10 / (4 * 3.5))
+    # With a floor of 6 nodes both pools have 6; with 2 pod slots a node, 10 pods need 5 nodes.
+    floored = k8s.pool_options([1.0] * 10, [1.0] * 10, types, min_nodes=6)
+    assert floored.set_index("instance_type")["nodes"].to_dict() == {"small": 6, "big": 6}
+    types["pod_slots"] = 2
+    assert k8s.pool_options([1.0] * 10, [1.0] * 10, types).iloc[0]["nodes"] == 5
+    # Billed for part of the month only.
+    part = k8s.pool_options([1.0], [1.0], types.iloc[:1], hours_per_month=10)
+    assert part.iloc[0]["monthly_cost_usd"] == pytest.approx(0.2 * 10)
+
+
+def test_pool_options_skips_types_too_small():
+    types = k8s.vm_types(prices_frame([("small", 2, 4.0, 0.1), ("big", 8, 32.0, 0.4)]))
+    assert k8s.pool_options([3.0], [1.0], types)["instance_type"].tolist() == ["big"]
+    with pytest.raises(ValueError, match="at least one type that fits the largest pod"):
+        k8s.pool_options([9.0], [1.0], types)
+
+
+def test_vm_groups_min_vms_and_batch():
+    services = pd.DataFrame(
+        {
+            "service": ["web", "job"],
+            "kind": ["api", "batch"],
+            "replicas": [1, 1],
+            "cpu_request_millicores": [500, 500],
+            "memory_request_mib": [512, 512],
+        }
+    )
+    types = k8s.vm_types(prices_frame([("small", 2, 4.0, 0.1)]))
+    groups = k8s.vm_groups(services, types, min_vms=2, hours_per_month={"job": 30.0})
+    assert groups["nodes"].tolist() == [2, 1]
+    assert groups["monthly_cost_usd"].tolist() == pytest.approx([2 * 0.1 * 730, 0.1 * 30])
+
+
+def test_pods_expands_replicas():
+    services = data.load("platform_services")
+    p = k8s.pods(services)
+    assert len(p) == services["replicas"].sum()
+    assert p["cpu"].sum() == pytest.approx(
+        (services["replicas"] * services["cpu_request_millicores"]).sum() / 1000
+    )
+
+
+# --------------------------------------------------------------------------- spot and restarts
+def test_restart_hours_closed_form_by_hand():
+    # No interruptions: the job length.  lambda = 1/h, T = 1 h: (e - 1) / 1 = 1.71828 h.
+    assert k8s.restart_hours(6.0, 0.0) == pytest.approx(6.0)
+    assert k8s.restart_hours(1.0, 1.0) == pytest.approx(math.e - 1)
+    # Checkpoints every 0.5 h: two segments of (e^0.5 - 1) each.
+    assert k8s.restart_hours(1.0, 1.0, 0.5) == pytest.approx(2 * (math.exp(0.5) - 1))
+    # 1 h job, checkpoint every 0.4 h: 0.4 + 0.4 + 0.2.
+    lam = 0.3
+    expected = 2 * math.expm1(lam * 0.4) / lam + math.expm1(lam * 0.2) / lam
+    assert k8s.restart_hours(1.0, lam, 0.4) == pytest.approx(expected)
+    np.testing.assert_allclose(
+        k8s.restart_hours(2.0, np.array([0.0, 0.5])), [2.0, 2 * 1.71828], rtol=1e-5
+    )
+
+
+def simulate_restart(job_hours, rate, checkpoint, runs, rng):
+    """Independent event-by-event simulation: billed node-hours until each run finishes."""
+    seg = job_hours if checkpoint is None else checkpoint
+    total = np.zeros(runs)
+    for i in range(runs):
+        done = 0.0
+        while done < job_hours - 1e-12:
+            need = min(seg, job_hours - done)
+            fail = rng.exponential(1 / rate)
+            if fail >= need:
+                total[i] += need
+                done += need
+            else:
+                total[i] += fail  # work since the last checkpoint is lost
+    return total
+
+
+@pytest.mark.parametrize(("rate", "checkpoint"), [(0.2, None), (0.5, None), (0.5, 1.0)])
+def test_restart_hours_agrees_with_simulation(rate, checkpoint):
+    rng = np.random.default_rng(7)
+    sim = simulate_restart(4.0, rate, checkpoint, 20_000, rng)
+    half_width = 3 * sim.std(ddof=1) / math.sqrt(sim.size)
+    assert abs(sim.mean() - k8s.restart_hours(4.0, rate, checkpoint)) < half_width
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(t=st.floats(0.1, 48), lam=st.floats(0.0, 2.0), c=st.floats(0.05, 48))
+def test_restart_hours_properties(t, lam, c):
+    plain = k8s.restart_hours(t, lam)
+    checkpointed = k8s.restart_hours(t, lam, c)
+    assert plain >= t - 1e-9  # never less than the work itself
+    assert checkpointed <= plain * (1 + 1e-9)  # checkpoints never hurt (their cost is not modelled)
+    assert k8s.restart_hours(t, lam + 0.1) >= plain  # more interruptions, more node-hours
+
+
+def test_batch_costs_by_hand():
+    services = pd.DataFrame(
+        {
+            "service": ["job"],
+            "kind": ["batch"],
+            "replicas": [2],
+            "cpu_request_millicores": [1000],
+            "memory_request_mib": [1024],
+        }
+    )
+    jobs = pd.DataFrame({"service": ["job"], "runs_per_month": [10], "hours_per_run": [2.0]})
+    od = k8s.vm_types(prices_frame([("n", 4, 16.0, 0.2)]))
+    spot = k8s.vm_types(prices_frame([("n", 4, 16.0, 0.05)]))
+    out = k8s.batch_costs(services, jobs, spot, od, interruptions_per_hour=0.1).iloc[0]
+    # Both pods fit one node; on demand: 10 runs x 2 h x 0.2 USD = 4 USD.
+    assert out["on_demand_monthly_usd"] == pytest.approx(4.0)
+    # Spot: 10 x (e^0.2 - 1) / 0.1 h x 0.05 USD.
+    assert out["spot_monthly_usd"] == pytest.approx(10 * math.expm1(0.2) / 0.1 * 0.05)
+    assert out["rerun_share"] == pytest.approx(math.expm1(0.2) / 0.2 - 1)
+    with pytest.raises(ValueError, match="must be a batch service"):
+        k8s.batch_costs(services.assign(kind="api"), jobs, spot, od, interruptions_per_hour=0.1)
+
+
+# --------------------------------------------------------------------------- break-even
+def test_break_even_size():
+    sweep = pd.DataFrame(
+        {
+            "order": [0] * 5,
+            "services": [1, 2, 3, 4, 5],
+            "vm_monthly_usd": [10, 20, 30, 40, 50],
+            "cluster_monthly_usd": [25, 22, 35, 38, 40],
+        }
+    )
+    # Cheaper at 4 and 5 (not at 3): 4.
+    assert k8s.break_even_size(sweep) == 4
+    assert k8s.break_even_size(sweep.assign(cluster_monthly_usd=100)) is None
+
+
+def test_break_even_sweep_on_the_book_platform():
+    services = data.load("platform_services")
+    prices = data.load("instance_prices").query(
+        "provider == 'gcp' and region == 'us-central1' and pricing_model == 'on-demand'"
+    )
+    types = k8s.node_types(prices, "gke", max_pods=110)
+    vm = dict.fromkeys(services["service"], 100.0)
+    sweep = k8s.break_even_sweep(
+        services, vm, {}, types, sizes=[1, 5, 30], orders=2, seed=3, min_nodes=3,
+        fee_per_hour_usd=0.1,
+    )  # fmt: skip
+    assert len(sweep) == 6
+    assert sweep.groupby("order")["vm_monthly_usd"].apply(list).tolist() == [[100, 500, 3000]] * 2
+    # The full inventory is the same platform whatever the order.
+    full = sweep[sweep["services"] == 30]["cluster_monthly_usd"]
+    assert full.nunique() == 1
+    # A cluster never costs less than its control-plane fee and three of the cheapest nodes.
+    floor = 0.1 * 730 + 3 * prices["price_per_hour_usd"].min() * 730
+    assert (sweep["cluster_monthly_usd"] >= floor - 1e-9).all()
