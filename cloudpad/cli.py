@@ -5,24 +5,39 @@
     cloudpad params NOTEBOOK
     cloudpad clean
 
-Exit codes: 0 success, 1 a notebook or the site build failed, 2 bad input
-(unknown parameter, wrong type, missing notebook, bad configuration).
+Exit codes: 0 success; 1 a notebook or the site build failed, an output could
+not be written, or ``--check-deterministic`` found a cell whose output changed;
+2 bad input (unknown parameter, wrong type, missing or invalid notebook, bad
+configuration, no ``python3`` kernel — refused before any kernel starts — or a
+parameter the notebook's own check refused); 130 interrupted (Ctrl-C, SIGTERM).
+``--verbose`` adds tracebacks to refused input.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
 
-from cloudpad.exceptions import CloudpadError, ExecutionFailed
+from cloudpad.exceptions import CloudpadError, ExecutionFailed, OutputError
 from cloudpad.pipeline import runner
+from cloudpad.pipeline.executors.base import Executor
 from cloudpad.pipeline.outcomes import Outcome, RunResult, failure_report
 from cloudpad.pipeline.parameters import describe, notebook_parameters
 from cloudpad.pipeline.plan import prepare
@@ -38,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--root", type=Path, default=None, help="book folder (default: found from here)"
     )
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="show tracebacks of refused input too"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -49,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
             help=f"notebooks executed at once (default: cores, here {os.cpu_count()})",
         )
         p.add_argument("--force", action="store_true", help="ignore the cache, execute all")
+        p.add_argument(
+            "--check-deterministic",
+            action="store_true",
+            help="execute each notebook a second time and name any cell whose output changed",
+        )
 
     run = sub.add_parser("run", help="execute notebooks (default: all in _toc.yml)")
     run.add_argument("notebooks", nargs="*", type=Path, metavar="NOTEBOOK")
@@ -70,32 +93,60 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _make_executor(args: argparse.Namespace) -> Executor:
+    """The executor the command line asked for (default: local worker processes)."""
+    from cloudpad.pipeline.executors.local import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(args.jobs)
+
+
+class _Running(ProgressColumn):
+    """The notebooks the executor is running now, so a long wait names what it waits for."""
+
+    def __init__(self, executor: Executor) -> None:
+        super().__init__()
+        self.executor = executor
+
+    def render(self, task: Task) -> Text:
+        names = [Path(n).stem for n in getattr(self.executor, "running", list)()]
+        return Text(f"running: {', '.join(names)}" if names else "", style="dim")
+
+
 def _execute(
     project: Project, console: Console, args: argparse.Namespace, notebooks=None, pairs=()
 ) -> RunResult:
     if args.jobs is not None and args.jobs < 1:
         raise CloudpadError(f"--jobs must be a whole number >= 1, got {args.jobs}")
+    plan = prepare(project, notebooks, pairs)  # refuse bad input before any bar
+    executor = _make_executor(args)
     columns = (
         TextColumn("[bold]notebooks"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[hits]} from cache, {task.fields[failed]} failed"),
         TimeElapsedColumn(),
+        _Running(executor),
     )
-    plan = prepare(project, notebooks, pairs)  # refuse bad input before any bar
     counts = {"hits": 0, "failed": 0}
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("run", total=None, hits=0, failed=0)
+    try:
+        with Progress(*columns, console=console, transient=False) as bar:
+            task = bar.add_task("run", total=None, hits=0, failed=0)
 
-        def progress(outcome: Outcome, done: int, total: int) -> None:
-            if outcome.status == "cached":
-                counts["hits"] += 1
-            if outcome.status == "failed":
-                counts["failed"] += 1
-            bar.update(task, completed=done, total=total, **counts)
+            def progress(outcome: Outcome, done: int, total: int) -> None:
+                if outcome.status == "cached":
+                    counts["hits"] += 1
+                if outcome.status == "failed":
+                    counts["failed"] += 1
+                bar.update(task, completed=done, total=total, **counts)
 
-        result = runner.run(project, jobs=args.jobs, force=args.force, progress=progress, plan=plan)
-        bar.update(task, completed=len(result.outcomes), total=len(result.outcomes), **counts)
+            result = runner.run(
+                project, force=args.force, progress=progress, plan=plan, executor=executor
+            )
+            bar.update(task, completed=len(result.outcomes), total=len(result.outcomes), **counts)
+            if args.check_deterministic and result.ok:
+                result.nondeterministic = runner.check_deterministic(project, plan, executor)
+    finally:
+        executor.close()
     console.print(
         f"{len(result.outcomes)} notebook{'' if len(result.outcomes) == 1 else 's'}: "
         f"{len(result.executed)} executed, "
@@ -104,19 +155,30 @@ def _execute(
         f"{', '.join(sorted({str(Path(o.output).parent) for o in result.outcomes})) or '-'}"
     )
     if result.failed:
-        console.print(failure_report(result), markup=False, highlight=False)
+        report = failure_report(result, verbose=args.verbose)
+        console.print(report, markup=False, highlight=False)
+    for problem in result.nondeterministic:
+        console.print(f"NOT DETERMINISTIC {problem}", markup=False, style="bold red")
     return result
+
+
+def _exit_code(result: RunResult) -> int:
+    """0 all good; 2 every failure is refused input (a parameter the notebook checked); else 1."""
+    if result.failed and all(o.failure and o.failure.refused_input for o in result.failed):
+        return 2
+    return 0 if result.ok and not result.nondeterministic else 1
 
 
 def _run_or_build(project: Project, console: Console, args: argparse.Namespace) -> int:
     """``run`` or ``build``, with the book's lock held; returns the exit code."""
     if args.command == "run":
         result = _execute(project, console, args, args.notebooks, args.parameter)
-        return 0 if result.ok else 1
+        return _exit_code(result)
     result = _execute(project, console, args)
-    if not result.ok:
-        console.print("site not rendered: fix the failed notebooks first")
-        return 1
+    if not result.ok or result.nondeterministic:
+        failed = ", ".join(o.notebook for o in result.failed) or "none failed"
+        console.print(f"site not rendered: fix the notebooks first ({failed})", markup=False)
+        return _exit_code(result) or 1
     started = time.perf_counter()
     try:
         done = site.build(project, result)
@@ -142,8 +204,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(stderr=True, highlight=False)
 
     def waiting(pid: str) -> None:
-        console.print(f"waiting: another cloudpad run (process {pid}) is using _build")
+        console.print(
+            f"waiting: another cloudpad run (process {pid}) is using _build; "
+            "this run starts when it ends"
+        )
 
+    def terminate(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops a run the way Ctrl-C does
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
         project = Project(args.root.resolve()) if args.root else find_project()
         if args.command == "params":
@@ -156,9 +225,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1 if problems else 0
         with exclusive(project, on_wait=waiting):
             return _run_or_build(project, console, args)
+    except KeyboardInterrupt:
+        console.print(
+            "interrupted: the running notebooks and their kernels were stopped; finished "
+            "notebooks are cached and the next run executes the rest",
+            markup=False,
+            style="bold red",
+        )
+        return 130
+    except OutputError as exc:
+        console.print(f"error: {exc}", markup=False, style="bold red")
+        return 1
     except CloudpadError as exc:
+        if args.verbose:
+            console.print_exception()
         console.print(f"error: {exc}", markup=False, style="bold red")
         return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

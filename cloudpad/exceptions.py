@@ -37,3 +37,7 @@ class NotebookError(CloudpadError):
 
 class ExecutionFailed(CloudpadError):
     """One or more notebooks failed to execute; the message lists each failure."""
+
+
+class OutputError(CloudpadError):
+    """A file under ``_build`` could not be written (disk full, read-only); names the path."""

@@ -12,6 +12,8 @@ from typing import Any
 
 #: Lines of traceback kept per failure.
 TRACEBACK_LINES = 12
+#: Exceptions that mean the input was refused with a message of its own (no traceback needed).
+INPUT_ERRORS: frozenset[str] = frozenset({"ParameterError", "DataError", "InputError"})
 
 
 @dataclass
@@ -23,6 +25,11 @@ class Failure:
     exception: str
     message: str
     traceback: list[str] = field(default_factory=list)
+
+    @property
+    def refused_input(self) -> bool:
+        """The notebook refused its input (a parameter, a data file) with its own message."""
+        return self.exception in INPUT_ERRORS
 
     def headline(self) -> str:
         """``cell 4 (In [3]): ValueError: ...`` — one line naming the cell and the error."""
@@ -54,6 +61,9 @@ class Outcome:
     dependencies: dict[str, str] = field(default_factory=dict)
     key_results: dict[str, Any] = field(default_factory=dict)
     figures: list[str] = field(default_factory=list)
+    # What the result depends on besides those files: the code cells' digest ("code"),
+    # the parameters, "python", "kernel", the "requirements" hash (cache.static_inputs).
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Outcome:
@@ -69,6 +79,7 @@ class RunResult:
 
     outcomes: list[Outcome]
     elapsed_s: float
+    nondeterministic: list[str] = field(default_factory=list)  # from --check-deterministic
 
     @property
     def executed(self) -> list[Outcome]:
@@ -87,11 +98,18 @@ class RunResult:
         return not self.failed
 
 
-def failure_report(result: RunResult) -> str:
-    """A plain-text report of every failure: notebook, cell, exception, traceback tail, files."""
+def failure_report(result: RunResult, verbose: bool = False) -> str:
+    """A plain-text report of every failure: notebook, cell, exception, traceback tail, files.
+
+    Refused input (a parameter or data file the notebook rejected) is one
+    sentence; its traceback is shown only when ``verbose``.
+    """
     blocks = []
     for o in result.failed:
         assert o.failure is not None
+        if o.failure.refused_input and not verbose:
+            blocks.append(f"REFUSED {o.notebook}, {o.failure.headline()}")
+            continue
         lines = [f"FAILED {o.notebook}, {o.failure.headline()}"]
         lines += ["    " + line for line in o.failure.traceback]
         lines.append(f"    executed notebook kept for inspection: {o.output}")

@@ -16,7 +16,7 @@ from typing import Any
 
 import nbformat
 
-from cloudpad.exceptions import NotebookError
+from cloudpad.exceptions import ConfigError, NotebookError
 from cloudpad.pipeline.executors.base import KERNEL
 from cloudpad.pipeline.parameters import notebook_parameters, parse_overrides
 from cloudpad.pipeline.project import Project
@@ -29,6 +29,7 @@ class Planned:
     notebook: Path
     parameters: dict[str, Any]
     timeout_s: int
+    wall_timeout_s: float | None = None
 
 
 def read_notebook(notebook: Path) -> nbformat.NotebookNode:
@@ -48,16 +49,74 @@ def read_notebook(notebook: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def notebook_timeout(notebook: Path, default: int, nb: nbformat.NotebookNode | None = None) -> int:
-    """Per-cell timeout of ``notebook``: metadata ``mystnb.execution_timeout``, else ``default``."""
-    nb = nb if nb is not None else read_notebook(notebook)
-    value = nb.metadata.get("mystnb", {}).get("execution_timeout", default)
+#: Per-notebook timeout keys people use, as (metadata section, key).  myst-nb documents
+#: ``mystnb: execution_timeout``; Jupyter Book's documentation gives ``execution: timeout``.
+TIMEOUT_KEYS: tuple[tuple[str, str], ...] = (
+    ("mystnb", "execution_timeout"),
+    ("execution", "timeout"),
+)
+#: Keys allowed under the notebook metadata section ``execution``.
+EXECUTION_KEYS: frozenset[str] = frozenset({"timeout", "allow_errors"})
+
+
+def _seconds(notebook: Path, where: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise NotebookError(
-            f"{notebook}: metadata mystnb.execution_timeout must be a whole number of "
-            f"seconds > 0, got {value!r}"
+            f"{notebook}: metadata {where} must be a whole number of seconds > 0, got {value!r}"
         )
     return value
+
+
+def notebook_timeout(notebook: Path, default: int, nb: nbformat.NotebookNode | None = None) -> int:
+    """Per-cell timeout of ``notebook`` from its metadata, else ``default`` (seconds).
+
+    Honours ``mystnb.execution_timeout`` and ``execution.timeout``; refuses a
+    malformed value, the two keys set to different values, an unknown key under
+    ``execution`` and a misspelt timeout key under ``mystnb`` (a silent fallback
+    to the book's default would hide the typo).
+    """
+    nb = nb if nb is not None else read_notebook(notebook)
+    meta = nb.metadata
+    found: dict[str, int] = {}
+    for section, key in TIMEOUT_KEYS:
+        block = meta.get(section)
+        if block is None:
+            continue
+        if not isinstance(block, dict):
+            raise NotebookError(f"{notebook}: metadata {section} must be a mapping, got {block!r}")
+        if key in block:
+            found[f"{section}.{key}"] = _seconds(notebook, f"{section}.{key}", block[key])
+    unknown = sorted(set(meta.get("execution", {})) - EXECUTION_KEYS)
+    typos = sorted(
+        k for k in meta.get("mystnb", {}) if "timeout" in k.lower() and k != "execution_timeout"
+    )
+    if unknown or typos:
+        bad = [f"execution.{k}" for k in unknown] + [f"mystnb.{k}" for k in typos]
+        raise NotebookError(
+            f"{notebook}: unknown metadata key {', '.join(bad)}; the per-notebook timeout is "
+            "mystnb.execution_timeout or execution.timeout (seconds per cell)"
+        )
+    if len(set(found.values())) > 1:
+        raise NotebookError(
+            f"{notebook}: metadata sets two different timeouts ("
+            + ", ".join(f"{k} = {v}" for k, v in found.items())
+            + "); keep one"
+        )
+    return next(iter(found.values()), default)
+
+
+def check_kernel() -> None:
+    """Refuse to start when no ``python3`` Jupyter kernel is installed (before any notebook)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL)
+    except NoSuchKernel:
+        raise ConfigError(
+            f"no Jupyter kernel named {KERNEL!r} is installed: install it with "
+            "`python -m ipykernel install --sys-prefix` (make book does this through "
+            "requirements.txt)"
+        ) from None
 
 
 def check_notebook(notebook: Path) -> nbformat.NotebookNode:
@@ -95,9 +154,12 @@ def prepare(
     """Check the notebooks and ``-p`` overrides; nothing is executed."""
     pairs = list(overrides)
     default_timeout = project.timeout_s()
+    wall = project.notebook_timeout_s()
     plan = []
     for nb_path in select(project, notebooks):
         nb = check_notebook(nb_path)
         params = parse_overrides(nb_path, pairs)
-        plan.append(Planned(nb_path, params, notebook_timeout(nb_path, default_timeout, nb)))
+        timeout = notebook_timeout(nb_path, default_timeout, nb)
+        plan.append(Planned(nb_path, params, timeout, wall))
+    check_kernel()
     return plan

@@ -26,6 +26,8 @@ PAGE_SUFFIXES: tuple[str, ...] = (".ipynb", ".md")
 
 #: Per-cell timeout in seconds when ``_config.yml`` gives none.
 DEFAULT_TIMEOUT_S: int = 120
+#: Wall-clock limit of one whole notebook when ``_config.yml`` gives none (seconds).
+DEFAULT_NOTEBOOK_TIMEOUT_S: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,21 @@ class Project:
                 f"got {value!r}"
             )
         return value
+
+    def notebook_timeout_s(self) -> float:
+        """Wall-clock limit of one whole notebook: ``execute.notebook_timeout`` (seconds).
+
+        A cloudpad key (Jupyter Book ignores it); default :data:`DEFAULT_NOTEBOOK_TIMEOUT_S`.
+        """
+        value = (self.config().get("execute") or {}).get(
+            "notebook_timeout", DEFAULT_NOTEBOOK_TIMEOUT_S
+        )
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ConfigError(
+                f"{self.config_path}: execute.notebook_timeout must be a number of seconds > 0, "
+                f"got {value!r}"
+            )
+        return float(value)
 
     def relative(self, path: Path) -> Path:
         """``path`` relative to the project root (raises ValueError if outside it)."""

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from cloudpad.exceptions import OutputError
 from cloudpad.pipeline import cache, manifest
 from cloudpad.pipeline.executors.base import KERNEL, Executor, Job, JobResult
 from cloudpad.pipeline.outcomes import Outcome, RunResult
@@ -59,10 +60,19 @@ def output_root(project: Project, parameters: dict[str, Any]) -> Path:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename).
+
+    A failure (disk full, read-only folder) leaves the previous file as it was
+    and raises :class:`OutputError` naming the path.
+    """
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def make_job(project: Project, item: Planned, job_id: str = "") -> Job:
@@ -75,6 +85,7 @@ def make_job(project: Project, item: Planned, job_id: str = "") -> Job:
         timeout_s=item.timeout_s,
         env=env,
         root=str(project.root),
+        wall_timeout_s=item.wall_timeout_s,
         id=job_id,
     )
 
@@ -94,6 +105,7 @@ def _cached(project: Project, item: Planned, output: Path) -> Outcome:
         dependencies=record.dependencies,
         key_results=record.key_results,
         figures=record.figures,
+        inputs=record.inputs,
     )
 
 
@@ -103,7 +115,9 @@ def _finish(
     """Write what ``result`` brought back; cache it if it succeeded."""
     rel = project.relative(item.notebook)
     output = output_root(project, item.parameters) / rel
-    log = project.build_dir / "logs" / rel.with_suffix(".log")
+    digest = cache.parameters_digest(item.parameters)  # a -p run or sweep keeps its own logs
+    logs = project.runs_dir / digest / "logs" if digest else project.build_dir / "logs"
+    log = logs / rel.with_suffix(".log")
     if result.executed:
         _write_atomic(output, result.executed)
     _write_atomic(log, result.log)
@@ -120,6 +134,7 @@ def _finish(
         parameters=item.parameters,
         key_results=result.key_results,
         figures=result.figures,
+        inputs=inputs,
     )
     if not result.ok:
         cache.drop_record(project, item.notebook, item.parameters)
@@ -181,7 +196,6 @@ def run(
             if progress:
                 progress(outcomes[index], len(outcomes), len(plan))
         else:
-            cache.drop_record(project, item.notebook, item.parameters)
             key = f"{index}:{project.relative(item.notebook).as_posix()}"
             pending[key] = (index, item, inputs, reason)
     if pending:
@@ -240,6 +254,47 @@ def _toc_notebooks(project: Project) -> list[Path]:
         return project.notebooks()
     except Exception:  # a broken toc was reported when the plan was made
         return []
+
+
+def _outputs(text: str) -> list[Any]:
+    """Each code cell's outputs, without the timing metadata Papermill adds."""
+    import nbformat
+
+    nb = nbformat.reads(text, as_version=4)
+    return [cell.get("outputs", []) for cell in nb.cells if cell.cell_type == "code"]
+
+
+def check_deterministic(project: Project, plan: list[Planned], executor: Executor) -> list[str]:
+    """Execute every planned notebook again; name each cell whose outputs differ.
+
+    Compares with the executed copies the run just wrote (nothing is written or
+    cached by the second execution).  Returns one line per notebook that
+    changed: ``notebook: cell N (In [k]) output differs between two runs``.
+    """
+    problems = []
+    jobs = [make_job(project, item, str(i)) for i, item in enumerate(plan)]
+    for result in executor.run(jobs):
+        item = plan[int(result.id)]
+        rel = project.relative(item.notebook)
+        first = (output_root(project, item.parameters) / rel).read_text(encoding="utf-8")
+        if not result.ok:
+            problems.append(f"{rel}: failed on the second run: {result.failure.headline()}")
+            continue
+        code_cells = [i for i, c in enumerate(_cells(first)) if c.cell_type == "code"]
+        for index, (a, b) in enumerate(
+            zip(_outputs(first), _outputs(result.executed), strict=False)
+        ):
+            if a != b:
+                cell = code_cells[index] + 1
+                problems.append(f"{rel}: cell {cell} output differs between two runs")
+                break
+    return problems
+
+
+def _cells(text: str) -> list[Any]:
+    import nbformat
+
+    return nbformat.reads(text, as_version=4).cells
 
 
 def clean(project: Project) -> list[str]:

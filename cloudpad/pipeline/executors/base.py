@@ -23,7 +23,9 @@ import hashlib
 import logging
 import os
 import re
+import signal
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
@@ -113,6 +115,80 @@ def _captured_output(log_path: Path) -> Iterator[None]:
                 os.close(fd)
 
 
+class NotebookTimeout(Exception):
+    """The whole notebook ran past its wall-clock limit (``Job.wall_timeout_s``)."""
+
+
+@contextlib.contextmanager
+def _wall_clock(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`NotebookTimeout` in this thread after ``seconds`` (main thread only).
+
+    The exception unwinds Papermill, whose kernel manager then shuts the kernel
+    down.  Executors that run jobs in other threads (Dask) rely on the per-cell
+    timeout alone.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum: int, _frame: object) -> None:
+        raise NotebookTimeout(f"the notebook ran longer than its limit of {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+#: Environment variable that, set to 1, lets kernels open network connections.
+ALLOW_NETWORK_ENV = "CLOUDPAD_ALLOW_NETWORK"
+
+#: IPython startup file: the kernel may connect to this machine only (articles run offline).
+OFFLINE_STARTUP = """\
+import ipaddress as _ip
+import sys as _sys
+
+
+def _cloudpad_local(host):
+    if host in (None, "", "localhost") or str(host).endswith(".localhost"):
+        return True
+    try:
+        return _ip.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _cloudpad_offline(event, args):
+    if event == "socket.getaddrinfo":
+        host = args[0]
+    elif event == "socket.connect" and isinstance(args[1], tuple):
+        host = args[1][0]
+    else:
+        return
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    if not _cloudpad_local(host):
+        raise ConnectionRefusedError(
+            f"articles run offline: this notebook tried to reach {host!r}; "
+            "read data from data/ with cloudpad.data.load (set CLOUDPAD_ALLOW_NETWORK=1 to allow)"
+        )
+
+
+_sys.addaudithook(_cloudpad_offline)
+"""
+
+
+def _offline_profile(folder: Path) -> dict[str, str]:
+    """An IPython profile whose startup blocks network access; returns the env naming it."""
+    startup = folder / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-cloudpad-offline.py").write_text(OFFLINE_STARTUP, encoding="utf-8")
+    return {"IPYTHONDIR": str(folder)}
+
+
 @contextlib.contextmanager
 def _environment(extra: dict[str, str]) -> Iterator[None]:
     """``os.environ`` updated with ``extra`` for the duration (the kernel inherits it)."""
@@ -136,9 +212,11 @@ def execute(job: Job) -> JobResult:
     with tempfile.TemporaryDirectory(prefix="cloudpad-job-") as tmp:
         output, deps_log, log_path = (Path(tmp) / n for n in ("out.ipynb", "deps.log", "job.log"))
         env = {**job.env, tracking.LOG_ENV: str(deps_log), tracking.ROOT_ENV: str(root)}
+        if env.get(ALLOW_NETWORK_ENV, os.environ.get(ALLOW_NETWORK_ENV)) != "1":
+            env.update(_offline_profile(Path(tmp) / "ipython"))
         started = time.perf_counter()
         failure = None
-        with _captured_output(log_path), _environment(env):
+        with _captured_output(log_path), _environment(env), _wall_clock(job.wall_timeout_s):
             logging.basicConfig(level=logging.WARNING, force=True)
             try:
                 papermill.execute_notebook(
@@ -152,7 +230,7 @@ def execute(job: Job) -> JobResult:
                     log_output=False,
                     request_save_on_cell_execute=True,  # a hung cell still leaves a notebook
                 )
-            except Exception as exc:  # every failure is reported, none stops the run
+            except (Exception, NotebookTimeout) as exc:  # every failure is reported
                 failure = failure_from(exc, output)
         duration = time.perf_counter() - started
         executed = output.read_text(encoding="utf-8") if output.is_file() else ""
@@ -184,6 +262,8 @@ def failure_from(exc: BaseException, output: Path) -> Failure:
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else name
     if name == "CellTimeoutError":
         message = "the cell exceeded its timeout: " + message
+    elif name == "NotebookTimeout":
+        message = "the whole notebook exceeded its wall-clock limit: " + message
     elif name == "DeadKernelError":
         message = "the kernel died: " + message
     text = "".join(traceback.format_exception(exc)).splitlines()

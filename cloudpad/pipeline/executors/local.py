@@ -10,19 +10,29 @@ output it captures are that job's alone.  Results come back as data
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import signal
-import sys
 from collections.abc import Iterable, Iterator
 
 from cloudpad.pipeline.executors.base import Job, JobResult, execute
 from cloudpad.pipeline.outcomes import Failure
 
 
+def _stop(_signum: int, _frame: object) -> None:
+    """SIGTERM in a worker: kill its kernels (its child processes), then exit at once."""
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    os._exit(143)
+
+
 def _warm() -> None:
-    """Worker start-up: import what every job needs; exit cleanly on SIGTERM."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds papermill: kernel shut down
+    """Worker start-up: import what every job needs; on SIGTERM take the kernels down too."""
+    signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
     import papermill  # noqa: F401
 
@@ -35,6 +45,11 @@ class ProcessPoolExecutor:
         # With several kernels at once, numeric libraries get one thread each.
         self.threads = threads_per_kernel or (1 if self.jobs > 1 else os.cpu_count() or 1)
         self._pool: cf.ProcessPoolExecutor | None = None
+        self._futures: dict[cf.Future, Job] = {}
+
+    def running(self) -> list[str]:
+        """The notebooks being executed now (for a progress line; may include one queued)."""
+        return [job.notebook for future, job in list(self._futures.items()) if future.running()]
 
     def _env(self, job: Job) -> Job:
         threads = str(self.threads)
@@ -51,6 +66,7 @@ class ProcessPoolExecutor:
             workers = min(self.jobs, len(jobs))
             self._pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_warm)
         futures = {self._pool.submit(execute, self._env(job)): job for job in jobs}
+        self._futures = futures
         for future in cf.as_completed(futures):
             job = futures[future]
             try:
