@@ -302,6 +302,16 @@ def test_restart_hours_properties(t, lam, c):
     assert k8s.restart_hours(t, lam + 0.1) >= plain  # more interruptions, more node-hours
 
 
+def test_spot_break_even_rate_by_hand():
+    # Spot at 1 / (e - 1) of the on-demand price: a 1-hour job breaks even at lambda = 1/h,
+    # where it takes (e - 1) node-hours on average.
+    rate = k8s.spot_break_even_rate(1.0, 1 / (math.e - 1))
+    assert rate == pytest.approx(1.0, rel=1e-9)
+    # Checkpoints every half hour: 2 (e^(0.5 lambda) - 1) / lambda = 1 / ratio; solve by hand for
+    # ratio 0.5 -> (e^x - 1) / x = 2 with x = 0.5 lambda -> x = 1.2564 -> lambda = 2.5128.
+    assert k8s.spot_break_even_rate(1.0, 0.5, 0.5) == pytest.approx(2.5128, rel=1e-4)
+
+
 def test_batch_costs_by_hand():
     services = pd.DataFrame(
         {
@@ -331,13 +341,38 @@ def test_break_even_size():
         {
             "order": [0] * 5,
             "services": [1, 2, 3, 4, 5],
-            "vm_monthly_usd": [10, 20, 30, 40, 50],
-            "cluster_monthly_usd": [25, 22, 35, 38, 40],
+            "vms": [10, 20, 30, 40, 50],
+            "cluster": [25, 22, 35, 38, 40],
         }
     )
     # Cheaper at 4 and 5 (not at 3): 4.
-    assert k8s.break_even_size(sweep) == 4
-    assert k8s.break_even_size(sweep.assign(cluster_monthly_usd=100)) is None
+    assert k8s.break_even_size(sweep, "vms") == 4
+    assert k8s.break_even_size(sweep.assign(cluster=100), "vms") is None
+
+
+def test_right_sized_vm_groups_by_hand():
+    services = pd.DataFrame(
+        {
+            "service": ["web", "job"],
+            "kind": ["api", "batch"],
+            "replicas": [3, 1],
+            "cpu_request_millicores": [500, 1000],
+            "memory_request_mib": [1024, 1024],
+        }
+    )
+    types = k8s.vm_types(
+        prices_frame([("cpu", 4, 8.0, 0.2), ("mem", 2, 16.0, 0.15)]), agent_cpu_millicores=100
+    )
+    out = k8s.right_sized_vm_groups(services, types, min_vms=2).set_index("service")
+    # web: 2 VMs of 0.75 + 0.1 vCPU and 1.5 GiB.  "cpu": max(0.85 / 4, 1.5 / 8) = 0.2125 of
+    # 0.2 USD/h; "mem": max(0.85 / 2, 1.5 / 16) = 0.425 of 0.15 USD/h -> 0.0425 < 0.06375.
+    assert out.loc["web", "instance_type"] == "cpu"
+    assert out.loc["web", "monthly_cost_usd"] == pytest.approx(2 * 0.2125 * 0.2 * 730)
+    # job: 1 VM of 1.1 vCPU and 1 GiB: "cpu" 0.275 x 0.2 = 0.055 < "mem" 0.55 x 0.15 = 0.0825.
+    assert out.loc["job", "monthly_cost_usd"] == pytest.approx(0.275 * 0.2 * 730)
+    # Never above the real VM groups on the same prices.
+    real = k8s.vm_groups(services, types, min_vms=2).set_index("service")["monthly_cost_usd"]
+    assert (out["monthly_cost_usd"] <= real + 1e-9).all()
 
 
 def test_break_even_sweep_on_the_book_platform():
@@ -346,16 +381,15 @@ def test_break_even_sweep_on_the_book_platform():
         "provider == 'gcp' and region == 'us-central1' and pricing_model == 'on-demand'"
     )
     types = k8s.node_types(prices, "gke", max_pods=110)
-    vm = dict.fromkeys(services["service"], 100.0)
+    vm = pd.DataFrame({"flat": 100.0}, index=services["service"])
     sweep = k8s.break_even_sweep(
-        services, vm, {}, types, sizes=[1, 5, 30], orders=2, seed=3, min_nodes=3,
+        services, vm, {}, types, sizes=[1, 5, 30, 31], orders=2, seed=3, min_nodes=3,
         fee_per_hour_usd=0.1,
     )  # fmt: skip
-    assert len(sweep) == 6
-    assert sweep.groupby("order")["vm_monthly_usd"].apply(list).tolist() == [[100, 500, 3000]] * 2
+    assert len(sweep) == 8
+    assert sweep.groupby("order")["flat"].apply(list).tolist() == [[100, 500, 3000, 3100]] * 2
     # The full inventory is the same platform whatever the order.
-    full = sweep[sweep["services"] == 30]["cluster_monthly_usd"]
-    assert full.nunique() == 1
+    assert sweep.loc[sweep["services"] == 30, "cluster"].nunique() == 1
     # A cluster never costs less than its control-plane fee and three of the cheapest nodes.
     floor = 0.1 * 730 + 3 * prices["price_per_hour_usd"].min() * 730
-    assert (sweep["cluster_monthly_usd"] >= floor - 1e-9).all()
+    assert (sweep["cluster"] >= floor - 1e-9).all()

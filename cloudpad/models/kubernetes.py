@@ -26,7 +26,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from cloudpad.exceptions import InputError
-from cloudpad.models import checks, cost
+from cloudpad.models import checks, cost, numeric
 
 #: The managed services whose reservation rules :func:`reserved` follows.
 PROVIDERS: tuple[str, ...] = ("gke", "aks", "eks")
@@ -206,6 +206,15 @@ def eks_max_pods(enis: int, ipv4_per_eni: int) -> int:
     e = checks.whole("enis", enis, minimum=0)
     ips = checks.whole("ipv4_per_eni", ipv4_per_eni, minimum=1)
     return e * (ips - 1) + 2
+
+
+def max_pods_by_type(eni_limits: pd.DataFrame) -> dict[str, int]:
+    """EKS pods per node for each row of ``eni_limits`` (``instance_type``, ``max_enis``,
+    ``ipv4_per_eni``: the ``eks_eni_limits`` data), by :func:`eks_max_pods`."""
+    return {
+        r.instance_type: eks_max_pods(r.max_enis, r.ipv4_per_eni)
+        for r in eni_limits.itertuples(index=False)
+    }
 
 
 # --------------------------------------------------------------------------- node types
@@ -423,6 +432,48 @@ def vm_groups(
     return pd.DataFrame(rows)
 
 
+def right_sized_vm_groups(
+    services: pd.DataFrame,
+    types: pd.DataFrame,
+    *,
+    min_vms: int = 2,
+    hours_per_month: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """A lower bound on VM groups: VMs cut exactly to size, priced pro rata.
+
+    Each service runs on ``min_vms`` VMs (batch: one) that each hold an equal
+    share of its requests plus the agents' (``reserved_*`` of ``types``), and a
+    VM costs the fraction ``max(cpu / vcpu, memory / memory_gib)`` of a type's
+    price, for the type where that is cheapest.  No provider sells VMs below its
+    smallest size or by the fraction, so this is what perfectly right-sized VM
+    groups would cost, not a price list: a floor under :func:`vm_groups`.
+    Returns ``service``, ``kind``, ``instance_type`` (whose price per unit was
+    used) and ``monthly_cost_usd``.
+    """
+    floor = checks.whole("min_vms", min_vms, minimum=1)
+    hours = dict(hours_per_month or {})
+    table = _price_table(types).join(
+        types[["reserved_cpu", "reserved_memory_gib"]].reset_index(drop=True)
+    )
+    rows = []
+    for svc in services.itertuples(index=False):
+        n = 1 if svc.kind == "batch" else floor
+        cpu = svc.replicas * svc.cpu_request_millicores / 1000.0 / n + table["reserved_cpu"]
+        mem = svc.replicas * svc.memory_request_mib / MIB_PER_GIB / n + table["reserved_memory_gib"]
+        share = np.maximum(cpu / table["vcpu"], mem / table["memory_gib"])
+        usd = n * share * table["price_per_hour_usd"] * hours.get(svc.service, _MONTH_HOURS)
+        best = int(np.argmin(usd.to_numpy()))
+        rows.append(
+            {
+                "service": svc.service,
+                "kind": svc.kind,
+                "instance_type": table["instance_type"].iloc[best],
+                "monthly_cost_usd": float(usd.iloc[best]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- spot capacity
 def restart_hours(
     job_hours: float, interruptions_per_hour: ArrayLike, checkpoint_hours: float | None = None
@@ -453,6 +504,26 @@ def restart_hours(
         with np.errstate(divide="ignore", invalid="ignore"):
             total = total + np.where(lam > 0, np.expm1(lam * x) / np.where(lam > 0, lam, 1), x)
     return float(total) if total.ndim == 0 else total
+
+
+def spot_break_even_rate(
+    job_hours: float, spot_to_on_demand: float, checkpoint_hours: float | None = None
+) -> float:
+    """Interruptions per node-hour at which a job on spot costs as much as on demand.
+
+    Solves ``spot_to_on_demand * restart_hours(T, lambda, c) = T`` for ``lambda``
+    (the re-runs eat the whole discount) by bisection; ``spot_to_on_demand`` is
+    the spot price over the on-demand price, in (0, 1).  Below the returned rate
+    spot is cheaper on average.
+    """
+    t = float(checks.positive("job_hours", job_hours))
+    ratio = float(checks.in_range("spot_to_on_demand", spot_to_on_demand, 0, 1, closed=False))
+    seg = t if checkpoint_hours is None else min(t, float(checkpoint_hours))
+    return float(
+        numeric.bisect(
+            lambda lam: ratio * restart_hours(t, lam, checkpoint_hours) < t, 0.0, 60.0 / seg
+        )
+    )
 
 
 def batch_costs(
@@ -509,7 +580,7 @@ def batch_costs(
 # --------------------------------------------------------------------------- break-even
 def break_even_sweep(
     services: pd.DataFrame,
-    vm_monthly_usd: Mapping[str, float],
+    vm_monthly_usd: pd.DataFrame,
     batch_monthly_usd: Mapping[str, float],
     types: pd.DataFrame,
     *,
@@ -519,54 +590,51 @@ def break_even_sweep(
     min_nodes: int,
     fee_per_hour_usd: float,
 ) -> pd.DataFrame:
-    """Monthly cost of VM groups and of one cluster for platforms of ``sizes`` services.
+    """Monthly cost of one cluster, and of the platform without one, for ``sizes`` services.
 
     A platform of ``n`` services is the first ``n`` of a random order of
-    ``services`` (a fresh permutation is appended for every 30 services beyond
-    the inventory, so large platforms repeat services); ``orders`` such orders
-    are drawn with ``seed``.  VM groups cost the sum of ``vm_monthly_usd`` of
-    their services; the cluster costs the cheapest :func:`pool_options` of the
-    always-on pods on ``types`` (at least ``min_nodes`` nodes, plus the
-    control-plane fee) plus ``batch_monthly_usd`` of its batch jobs.  Returns
-    one row per (``order``, ``services``) with ``vm_monthly_usd`` and
-    ``cluster_monthly_usd``.
+    ``services`` (a fresh permutation is appended for every ``len(services)``
+    beyond the inventory, so large platforms repeat services); ``orders`` such
+    orders are drawn with ``seed``.  ``vm_monthly_usd`` is indexed by service,
+    one column per way of running it without Kubernetes (e.g. :func:`vm_groups`,
+    :func:`right_sized_vm_groups`); a platform costs the sum over its services.
+    The cluster costs the cheapest :func:`pool_options` of the always-on pods on
+    ``types`` (at least ``min_nodes`` nodes, plus the control-plane fee) plus
+    ``batch_monthly_usd`` of its batch jobs.  Returns one row per (``order``,
+    ``services``) with ``cluster`` and one column per baseline, in USD a month.
     """
     sizes = [checks.whole("size", s, minimum=1) for s in sizes]
     rng = np.random.default_rng(checks.whole("seed", seed, minimum=0))
     n = len(services)
     rows = []
     for k in range(checks.whole("orders", orders, minimum=1)):
-        reps = -(-max(sizes) // n)
-        order = np.concatenate([rng.permutation(n) for _ in range(reps)])
+        order = np.concatenate([rng.permutation(n) for _ in range(-(-max(sizes) // n))])
         for size in sizes:
             chosen = services.iloc[order[:size]]
-            vm = sum(vm_monthly_usd[s] for s in chosen["service"])
-            batch = chosen["kind"] == "batch"
-            jobs = sum(batch_monthly_usd.get(s, 0.0) for s in chosen.loc[batch, "service"])
-            p = pods(chosen[~batch]) if (~batch).any() else pods(services.iloc[:0])
+            batch = (chosen["kind"] == "batch").to_numpy()
+            jobs = sum(batch_monthly_usd.get(s, 0.0) for s in chosen["service"][batch])
+            p = pods(chosen[~batch])
             pool = pool_options(
                 p["cpu"], p["memory_gib"], types, min_nodes=min_nodes,
                 fee_per_hour_usd=fee_per_hour_usd,
             ).iloc[0]  # fmt: skip
+            baselines = vm_monthly_usd.loc[chosen["service"]].sum()
             rows.append(
-                {
-                    "order": k,
-                    "services": size,
-                    "vm_monthly_usd": vm,
-                    "cluster_monthly_usd": pool["monthly_cost_usd"] + jobs,
-                }
+                {"order": k, "services": size, "cluster": pool["monthly_cost_usd"] + jobs}
+                | baselines.to_dict()
             )
     return pd.DataFrame(rows)
 
 
-def break_even_size(sweep: pd.DataFrame) -> int | None:
-    """Smallest platform size from which the median cluster cost stays at or below VM groups'.
+def break_even_size(sweep: pd.DataFrame, baseline: str) -> int | None:
+    """Smallest platform size from which the median cluster costs no more than ``baseline``.
 
-    ``sweep`` comes from :func:`break_even_sweep`.  Returns ``None`` if the
-    cluster is still dearer at the largest size swept.
+    ``sweep`` comes from :func:`break_even_sweep`; the cluster must stay at or
+    below the baseline at every larger size swept.  Returns ``None`` if it is
+    still dearer at the largest size.
     """
-    med = sweep.groupby("services")[["vm_monthly_usd", "cluster_monthly_usd"]].median()
-    cheaper = (med["cluster_monthly_usd"] <= med["vm_monthly_usd"]).to_numpy()
+    med = sweep.groupby("services")[["cluster", baseline]].median()
+    cheaper = (med["cluster"] <= med[baseline]).to_numpy()
     if not cheaper[-1]:
         return None
     dearer = np.flatnonzero(~cheaper)
