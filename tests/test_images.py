@@ -152,6 +152,15 @@ def test_pull_transfer_cost_by_hand():
     assert usd == pytest.approx(10.0)
 
 
+def test_blocked_scaleout_loss_by_hand():
+    # 6 dependencies each down 0.5 % of the time: blocked 1 - 0.995^6 = 0.029628; 400 requests/s
+    # above capacity for a mean remaining outage of 1,800 s: 0.029628 x 400 x 1800 = 21,332.
+    loss = images.blocked_scaleout_loss(400.0, 0.005, 6, 1800.0)
+    assert loss == pytest.approx((1 - 0.995**6) * 400 * 1800)
+    assert loss == pytest.approx(21_332, abs=1)
+    assert images.blocked_scaleout_loss(400.0, 0.005, 0, 1800.0) == 0.0
+
+
 def test_fleet_availability_is_k_of_n_of_the_replica():
     # MTBF 720 h, replaced in 3,600 s: a = 720 / 721 per replica; 3 of 4 needed.
     a = 720.0 / 721.0

@@ -216,6 +216,31 @@ def sample_ready_times_s(
     return t_ok + (attempts - 1.0) * t_fail
 
 
+def blocked_scaleout_loss(
+    excess_rps: ArrayLike,
+    step_unavailability: ArrayLike,
+    steps: int,
+    mean_outage_s: ArrayLike,
+) -> float | np.ndarray:
+    """Expected requests lost per traffic step because a boot dependency is down (correlated).
+
+    The other reading of a step's failure probability: each of the ``steps`` services a boot
+    calls is down a share ``u`` of the time, and while it is down *every* boot fails, so a
+    scale-out that starts then is blocked until the service is back.  The scale-out is blocked
+    with probability ``1 - (1 - u)^k`` (:func:`boot_success_probability`), and for exponential
+    outage durations the outage still has ``mean_outage_s`` to run on average (memoryless), so
+
+        ``loss = (1 - (1 - u)^k) * excess_rps * mean_outage_s``
+
+    with ``excess_rps`` the traffic above the capacity in place.  First order: it ignores two
+    dependencies down at once and the time the scale-out needs after the outage.
+    """
+    blocked = 1.0 - np.asarray(boot_success_probability(step_unavailability, steps))
+    excess = checks.non_negative("excess_rps", excess_rps)
+    outage = checks.non_negative("mean_outage_s", mean_outage_s)
+    return numeric.scalar_or_array(blocked * np.asarray(excess) * np.asarray(outage))
+
+
 def fleet_availability(
     mtbf_hours: float,
     replace_s: float,
@@ -397,6 +422,7 @@ __all__ = [
     "SLACKER_PULL_SHARE",
     "SLACKER_READ_SHARE",
     "SpikeOutcome",
+    "blocked_scaleout_loss",
     "boot_success_probability",
     "expected_ready_time_s",
     "fleet_availability",
