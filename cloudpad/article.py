@@ -232,8 +232,29 @@ def _format_for(column: pd.Series) -> str | None:
     return "{:,.0f}" if largest >= 100 else "{:,.2f}" if largest >= 1 else "{:,.3g}"
 
 
-def table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Any:
-    """``frame`` formatted for reading: a pandas ``Styler`` with per-column formats.
+class Table:
+    """A formatted table: HTML for the book, aligned text for a terminal; the same bytes every run.
+
+    (A bare pandas ``Styler`` would show its memory address as its plain-text
+    form, which changes from run to run.)
+    """
+
+    def __init__(self, styler: Any) -> None:
+        self.styler = styler
+
+    def _repr_html_(self) -> str:
+        return self.styler.to_html()
+
+    def __repr__(self) -> str:
+        return self.styler.to_string(delimiter="  ")
+
+    def to_html(self) -> str:
+        """The table as HTML (what the book shows)."""
+        return self.styler.to_html()
+
+
+def table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Table:
+    """``frame`` formatted for reading: a :class:`Table` with per-column formats.
 
     By default whole-number columns show as ``1,234``, columns of large numbers
     with no decimals, of numbers from 1 to 100 with two and of small numbers
@@ -244,7 +265,7 @@ def table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Any:
     chosen = {c: _format_for(frame[c]) for c in frame.columns}
     chosen.update(formats or {})
     styler = frame.style.format({c: f for c, f in chosen.items() if f}, na_rep="—")
-    return styler.set_uuid("cloudpad")
+    return Table(styler.set_uuid("cloudpad"))
 
 
 def assumptions(values: Mapping[str, Any], rules: Mapping[str, Rule]) -> pd.DataFrame:

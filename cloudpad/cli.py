@@ -1,9 +1,14 @@
 """``cloudpad`` command line: a thin layer over :mod:`cloudpad.pipeline` and :mod:`cloudpad.site`.
 
     cloudpad run [NOTEBOOK ...] [-p NAME VALUE ...] [--jobs N] [--force]
+                 [--executor local|dask] [--scheduler ADDRESS]
     cloudpad build [--jobs N] [--force]
     cloudpad params NOTEBOOK
     cloudpad clean
+    cloudpad diff                           # latest run vs results/baseline.json
+    cloudpad accept                         # write results/baseline.json from the latest run
+    cloudpad sweep NOTEBOOK -p NAME V1 V2 ... [-p NAME2 ...] [--plot RESULT ...]
+                 [--jobs N] [--force] [--executor local|dask] [--scheduler ADDRESS]
 
 Exit codes: 0 success; 1 a notebook or the site build failed, an output could
 not be written, or ``--check-deterministic`` found a cell whose output changed;
@@ -11,6 +16,12 @@ not be written, or ``--check-deterministic`` found a cell whose output changed;
 configuration, no ``python3`` kernel — refused before any kernel starts — or a
 parameter the notebook's own check refused); 130 interrupted (Ctrl-C, SIGTERM).
 ``--verbose`` adds tracebacks to refused input.
+``diff``: 0 nothing drifted, 1 a key result moved beyond its tolerance (or an
+article is new, missing or failed), 2 no run yet or no baseline.  ``accept``:
+0 written, 2 refused (no run, or a failed or partial one).  ``sweep``: 0 every
+combination ran, 1 one failed, 2 bad grid (unknown name, wrong type, empty
+list of values) or ``--plot`` of an unknown result
+(:mod:`cloudpad.pipeline.commands`).
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ from rich.progress import (
 from rich.text import Text
 
 from cloudpad.exceptions import CloudpadError, ExecutionFailed, OutputError
+from cloudpad.pipeline import commands as edition
 from cloudpad.pipeline import runner
 from cloudpad.pipeline.executors.base import Executor
 from cloudpad.pipeline.outcomes import Outcome, RunResult, failure_report
@@ -85,19 +97,19 @@ def _parser() -> argparse.ArgumentParser:
         help="override a parameter; VALUE is a Python literal (repeatable)",
     )
     common(run)
+    edition.add_executor_options(run)
     build = sub.add_parser("build", help="execute all notebooks, then render the site")
     common(build)
     params = sub.add_parser("params", help="list a notebook's parameters")
     params.add_argument("notebook", type=Path)
     sub.add_parser("clean", help="remove _build (executed notebooks, cache, site)")
+    edition.add_parsers(sub)  # diff, accept, sweep
     return parser
 
 
 def _make_executor(args: argparse.Namespace) -> Executor:
     """The executor the command line asked for (default: local worker processes)."""
-    from cloudpad.pipeline.executors.local import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(args.jobs)
+    return edition.make_executor(args)  # --executor local|dask, --scheduler
 
 
 class _Running(ProgressColumn):
@@ -201,7 +213,7 @@ def _run_or_build(project: Project, console: Console, args: argparse.Namespace) 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``cloudpad`` and ``python -m cloudpad``; returns the exit code."""
     args = _parser().parse_args(argv)
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def waiting(pid: str) -> None:
         console.print(
@@ -223,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for problem in problems:
                 console.print(f"could not remove {problem}", markup=False, style="bold red")
             return 1 if problems else 0
+        if args.command in edition.COMMANDS:
+            return edition.main(project, console, args)
         with exclusive(project, on_wait=waiting):
             return _run_or_build(project, console, args)
     except KeyboardInterrupt:

@@ -150,7 +150,9 @@ def test_table_formats_for_readers():
     frame = pd.DataFrame(
         {"nodes": [946535.0, 12.0], "USD per month": [1234.5, 88.25], "share": [0.0123, 0.5]}
     )
-    html = article.table(frame, {"share": "{:.1%}"}).to_html()
+    shown = article.table(frame, {"share": "{:.1%}"})
+    html = shown._repr_html_()
+    assert "0x" not in repr(shown) and "946,535" in repr(shown)  # plain text: no memory address
     assert "946,535<" in html and "946535.0" not in html  # a count: separators, no .0
     assert "1,234<" in html or "1,235<" in html  # large numbers: no decimals
     assert "1.2%" in html and "50.0%" in html

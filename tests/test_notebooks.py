@@ -83,7 +83,7 @@ def test_parameters_cell(path):
         assert "#" in line, f"line {node.lineno}: {line!r} needs a comment giving its unit"
     index = nb.cells.index(tagged[0])
     following = nb.cells[index + 1].source
-    assert "assumptions(" in following, "the cell after the parameters validates them"
+    assert "article.parameters(" in following, "the cell after the parameters checks them"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

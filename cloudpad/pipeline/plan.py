@@ -9,6 +9,7 @@ naming the notebook and what is wrong.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,10 @@ def notebook_timeout(notebook: Path, default: int, nb: nbformat.NotebookNode | N
             found[f"{section}.{key}"] = _seconds(notebook, f"{section}.{key}", block[key])
     unknown = sorted(set(meta.get("execution", {})) - EXECUTION_KEYS)
     typos = sorted(
-        k for k in meta.get("mystnb", {}) if "timeout" in k.lower() and k != "execution_timeout"
+        k
+        for k in meta.get("mystnb", {})
+        if k != "execution_timeout"
+        and ("timeout" in k.lower() or difflib.get_close_matches(k, ["execution_timeout"], 1, 0.8))
     )
     if unknown or typos:
         bad = [f"execution.{k}" for k in unknown] + [f"mystnb.{k}" for k in typos]

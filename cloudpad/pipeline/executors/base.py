@@ -41,6 +41,9 @@ from cloudpad.pipeline.outcomes import TRACEBACK_LINES, Failure
 #: The kernel every notebook is stored with and executed by.
 KERNEL = "python3"
 
+#: Tag of the banner cell Papermill puts on top of a notebook that raised.
+ERROR_CELL_TAG = "papermill-error-cell-tag"
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -236,6 +239,8 @@ def execute(job: Job) -> JobResult:
         executed = output.read_text(encoding="utf-8") if output.is_file() else ""
         result = JobResult(job.id, job.notebook, failure is None, duration, executed, failure)
         result.log = log_path.read_text(encoding="utf-8", errors="replace")
+        if failure is not None and failure.cell is not None and executed:
+            failure.cell = source_cell(nbformat.reads(executed, as_version=4), failure.cell)
         if failure is None:
             files = tracking.read_log(deps_log)
             result.reads = {relative_key(p, root): file_sha256(p) for p in files if p.is_file()}
@@ -268,6 +273,22 @@ def failure_from(exc: BaseException, output: Path) -> Failure:
         message = "the kernel died: " + message
     text = "".join(traceback.format_exception(exc)).splitlines()
     return Failure(cell, count, name, message, text[-TRACEBACK_LINES:])
+
+
+def source_cell(executed: nbformat.NotebookNode, cell: int) -> int:
+    """Cell number (1-based) in the source notebook of cell ``cell`` of the executed notebook.
+
+    Papermill inserts an ``injected-parameters`` cell after the ``parameters``
+    cell when parameters are overridden, and an error banner cell on top after a
+    failure; the user knows the notebook without either.
+    """
+    cells = [
+        c for c in executed.cells if ERROR_CELL_TAG not in c.get("metadata", {}).get("tags", [])
+    ]
+    injected = sum(
+        "injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells[: cell - 1]
+    )
+    return cell - injected
 
 
 def running_cell(output: Path) -> tuple[int | None, int | None]:

@@ -1,0 +1,276 @@
+"""Parameter sweeps: one article run once per combination of a grid, then one table and figures.
+
+``cloudpad sweep NOTEBOOK -p NAME V1 V2 … [-p NAME2 …]`` checks every value
+before any kernel starts (:func:`parse_grid`), runs the grid through the
+runner (the same cache, in parallel, on any executor: each combination is a
+``-p`` run with its own cache record and its own folder ``_build/runs/<digest>/``
+for the executed notebook), and writes into ``_build/sweeps/<stem>-<digest>/``:
+
+* ``results.csv``: one row per combination, the swept parameters, then every
+  numeric key result, then the run's status and its executed notebook;
+* ``<result>.svg`` and ``<result>.png`` for each chosen result, plotted against
+  the first swept parameter (one line per combination of the others).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from cloudpad.exceptions import ParameterError
+from cloudpad.pipeline import runner
+from cloudpad.pipeline.baseline import is_number
+from cloudpad.pipeline.executors.base import Executor
+from cloudpad.pipeline.outcomes import Outcome, RunResult
+from cloudpad.pipeline.parameters import notebook_parameters, parse_overrides
+from cloudpad.pipeline.plan import Planned, prepare
+from cloudpad.pipeline.project import Project
+
+#: Results plotted when none are chosen with ``--plot``.
+DEFAULT_PLOTS = 4
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The swept parameters of one notebook, each with its typed values, in command-line order."""
+
+    notebook: Path
+    names: tuple[str, ...]
+    values: tuple[tuple[Any, ...], ...]
+
+    def combinations(self) -> list[dict[str, Any]]:
+        """Every combination, the last parameter varying fastest."""
+        return [
+            dict(zip(self.names, combo, strict=True)) for combo in itertools.product(*self.values)
+        ]
+
+    def digest(self, project: Project) -> str:
+        """A short name for this grid of this notebook (the sweep folder's suffix)."""
+        text = json.dumps(
+            [project.relative(self.notebook).as_posix(), list(self.names), self.values],
+            default=repr,
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def parse_grid(notebook: Path, specs: Sequence[Sequence[str]]) -> Grid:
+    """The grid of ``-p NAME V1 V2 …`` specs; :class:`ParameterError` for any bad one.
+
+    Refused, naming the notebook, the parameter, the value and what is allowed:
+    no ``-p`` at all, a name without values, a name given twice, an unknown
+    name, a value of the wrong type, a value listed twice.
+    """
+    if not specs:
+        raise ParameterError(
+            f"{notebook}: nothing to sweep; give -p NAME V1 V2 … (one or more values) for at "
+            "least one parameter (see `cloudpad params NOTEBOOK`)"
+        )
+    params = notebook_parameters(notebook)
+    names: list[str] = []
+    values: list[tuple[Any, ...]] = []
+    for spec in specs:
+        name, texts = spec[0], list(spec[1:])
+        if name in names:
+            raise ParameterError(
+                f"{notebook}: parameter {name!r} is swept twice; give all its values after one -p"
+            )
+        if name in params and not texts:
+            raise ParameterError(
+                f"{notebook}: parameter {name!r} has an empty list of values; give one or more "
+                f"after the name, e.g. -p {name} {params[name].default!r}"
+            )
+        typed: list[Any] = []
+        for text in texts or [""]:
+            value = parse_overrides(notebook, [(name, text)])[name]
+            if any(value == v and type(value) is type(v) for v in typed):
+                raise ParameterError(
+                    f"{notebook}: parameter {name!r} lists the value {value!r} twice; "
+                    "give each value once"
+                )
+            typed.append(value)
+        names.append(name)
+        values.append(tuple(typed))
+    return Grid(notebook, tuple(names), tuple(values))
+
+
+def sweep_dir(project: Project, grid: Grid) -> Path:
+    """``_build/sweeps/<notebook stem>-<digest>/``."""
+    return project.build_dir / "sweeps" / f"{grid.notebook.stem}-{grid.digest(project)}"
+
+
+def plan(project: Project, grid: Grid) -> list[Planned]:
+    """One planned run per combination (the notebook checked once, as ``cloudpad run`` does)."""
+    (base,) = prepare(project, [grid.notebook])
+    return [replace(base, parameters=combo) for combo in grid.combinations()]
+
+
+def numeric_results(outcomes: Sequence[Outcome]) -> list[str]:
+    """Names of the numeric key results of the successful runs, in the order first published."""
+    names: dict[str, None] = {}
+    for o in outcomes:
+        if o.status != "failed":
+            names.update({k: None for k, v in o.key_results.items() if is_number(v)})
+    return list(names)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value)
+    return value
+
+
+def write_csv(path: Path, grid: Grid, outcomes: Sequence[Outcome]) -> list[str]:
+    """Write ``results.csv`` (one row per combination); returns the result columns."""
+    results = numeric_results(outcomes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*grid.names, *results, "status", "executed_notebook"])
+        for o in outcomes:
+            row = [_cell(o.parameters.get(n)) for n in grid.names]
+            row += [o.key_results.get(r, "") if o.status != "failed" else "" for r in results]
+            writer.writerow([*row, o.status, o.output])
+    return results
+
+
+def default_plots(outcomes: Sequence[Outcome], count: int = DEFAULT_PLOTS) -> list[str]:
+    """A few numeric results to plot: those that vary across the grid first."""
+    names = numeric_results(outcomes)
+    ok = [o for o in outcomes if o.status != "failed"]
+    varying = [n for n in names if len({repr(o.key_results.get(n)) for o in ok}) > 1]
+    return (varying + [n for n in names if n not in varying])[:count]
+
+
+def _unit(help_text: str) -> str:
+    """The unit a parameter's comment starts with (``"ms: …"`` -> ``"ms"``; a short one whole)."""
+    head = help_text.split(":", 1)[0].strip()  # the whole comment when it has no colon
+    return head if 0 < len(head) <= 20 else ""
+
+
+def plot(
+    folder: Path, grid: Grid, outcomes: Sequence[Outcome], names: Sequence[str], title: str = ""
+) -> list[Path]:
+    """One figure per result in ``names`` against the first swept parameter; returns the files.
+
+    Other swept parameters make one line each per combination (legend).  A
+    numeric parameter is a numeric axis; any other is one tick per value.
+    """
+    import matplotlib
+    import matplotlib.style
+    from matplotlib.figure import Figure
+
+    from cloudpad.style import PALETTE, style_path
+
+    x_name, others = grid.names[0], grid.names[1:]
+    help_text = notebook_parameters(grid.notebook)[x_name].help
+    numeric_x = all(is_number(v) for v in grid.values[0])
+    positions = {repr(v): i for i, v in enumerate(grid.values[0])}
+    ok = [o for o in outcomes if o.status != "failed"]
+
+    def x_of(value: Any) -> Any:
+        return value if numeric_x else positions[repr(value)]
+
+    series: dict[tuple, list[Outcome]] = {}
+    for o in ok:
+        series.setdefault(tuple(repr(o.parameters[n]) for n in others), []).append(o)
+    style = {"svg.hashsalt": "cloudpad"}
+    files = []
+    for name in names:
+        with matplotlib.style.context(style_path()), matplotlib.rc_context(style):
+            fig = Figure(figsize=(7, 4.2))
+            ax = fig.add_subplot()
+            for i, (key, runs) in enumerate(series.items()):
+                points = sorted(
+                    (x_of(o.parameters[x_name]), o.key_results[name])
+                    for o in runs
+                    if is_number(o.key_results.get(name))
+                )
+                if not points:
+                    continue
+                label = ", ".join(f"{n} = {v}" for n, v in zip(others, key, strict=True))
+                xs, ys = zip(*points, strict=True)
+                ax.plot(xs, ys, marker="o", color=PALETTE[i % len(PALETTE)], label=label or None)
+            if not numeric_x:
+                ax.set_xticks(range(len(grid.values[0])), [str(v) for v in grid.values[0]])
+            unit = _unit(help_text)
+            ax.set_xlabel(f"{x_name} ({unit})" if unit else x_name)
+            ax.set_ylabel(name)
+            ax.set_title(f"{name} against {x_name}" + (f"\n{title}" if title else ""))
+            if others:
+                ax.legend(title="swept", fontsize="small")
+            fig.tight_layout()
+            for suffix in ("svg", "png"):
+                path = folder / f"{name}.{suffix}"
+                fig.savefig(path, metadata={"Date": None} if suffix == "svg" else None)
+                files.append(path)
+    return files
+
+
+@dataclass
+class SweepResult:
+    """What a sweep ran and wrote."""
+
+    grid: Grid
+    run: RunResult
+    folder: Path
+    table: Path
+    results: list[str]
+    figures: list[Path]
+
+
+def run_sweep(
+    project: Project,
+    grid: Grid,
+    *,
+    plots: Sequence[str] = (),
+    jobs: int | None = None,
+    force: bool = False,
+    executor: Executor | None = None,
+    progress: runner.Progress | None = None,
+) -> SweepResult:
+    """Run every combination of ``grid`` and write the table and figures.
+
+    ``plots`` names the results to plot (default: :func:`default_plots`);
+    :class:`ParameterError` names a chosen result that no run published as a
+    number (the table is written first).
+    """
+    from cloudpad.site.links import notebook_title
+
+    result = runner.run(
+        project,
+        plan=plan(project, grid),
+        jobs=jobs,
+        force=force,
+        executor=executor,
+        progress=progress,
+    )
+    folder = sweep_dir(project, grid)
+    table = folder / "results.csv"
+    results = write_csv(table, grid, result.outcomes)
+    unknown = [n for n in plots if n not in results]
+    chosen = list(dict.fromkeys(plots)) or default_plots(result.outcomes)
+    for old in [*folder.glob("*.svg"), *folder.glob("*.png")]:
+        old.unlink()
+    known = [n for n in chosen if n in results]
+    figures = plot(folder, grid, result.outcomes, known, notebook_title(grid.notebook))
+    sweep = SweepResult(grid, result, folder, table, results, figures)
+    if unknown and results:
+        raise SweepPlotError(sweep, unknown)
+    return sweep
+
+
+class SweepPlotError(ParameterError):
+    """``--plot`` named a result that is not a numeric key result of the article."""
+
+    def __init__(self, sweep: SweepResult, unknown: list[str]) -> None:
+        self.sweep = sweep
+        super().__init__(
+            f"{sweep.grid.notebook}: --plot {', '.join(map(repr, unknown))}: not a numeric key "
+            f"result of this article; its numeric results are: {', '.join(sweep.results)}"
+        )
