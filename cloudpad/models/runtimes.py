@@ -96,8 +96,11 @@ __all__ = [
     "gc_cpu_ms_per_request",
     "go",
     "go_heap_target_mib",
+    "latency_quantile_ms",
     "partial_mean_ms",
     "replica_capacity_rps",
+    "replica_latency",
+    "replica_profile",
     "scale_out_headroom",
     "simulate_paused_latency",
     "size_fleet",
@@ -158,14 +161,16 @@ Collector = Literal["go", "g1", "zgc"]
 
 @dataclass(frozen=True)
 class GcSetting:
-    """One runtime's collector as the model sees it (build it with :func:`go`, :func:`g1`, :func:`zgc`).
+    """A runtime's collector as the model sees it (made by :func:`go`, :func:`g1`, :func:`zgc`).
 
     ``pause_ms`` is the length of one stop-the-world pause and
     ``pauses_per_cycle`` how many a cycle has; ``headroom_mib`` is the
     allocation between cycles; ``heap_mib`` the peak heap; ``memory_mib`` the
-    memory a replica (container) needs; ``max_interval_s`` the longest time
-    between cycles (Go's forced GC); ``concurrent_mark`` whether marking runs
-    beside the program (its CPU then comes from the scan rate).
+    memory a replica (container) needs, of which ``non_heap_mib`` is outside the
+    heap; ``max_ram_fraction`` the JVM's ``MaxRAMPercentage / 100`` (unused for
+    Go); ``max_interval_s`` the longest time between cycles (Go's forced GC);
+    ``concurrent_mark`` whether marking runs beside the program (its CPU then
+    comes from the scan rate).
     """
 
     collector: Collector
@@ -178,12 +183,17 @@ class GcSetting:
     memory_mib: float
     concurrent_mark: bool
     max_interval_s: float = math.inf
+    non_heap_mib: float = 0.0
+    max_ram_fraction: float = JVM_MAX_RAM_FRACTION
 
     def __post_init__(self) -> None:
         checks.positive("pause_ms", self.pause_ms)
         checks.whole("pauses_per_cycle", self.pauses_per_cycle, minimum=1)
         checks.positive("headroom_mib", self.headroom_mib)
-        checks.positive("max_interval_s", self.max_interval_s)
+        if not self.max_interval_s > 0:
+            raise InputError(
+                f"max_interval_s must be > 0 (inf for none), got {self.max_interval_s!r}"
+            )
 
     def cycle_interval_s(self, alloc_mib_per_s: ArrayLike) -> float | np.ndarray:
         """Seconds between GC cycles: ``min(headroom / allocation rate, max_interval_s)``."""
@@ -196,6 +206,27 @@ class GcSetting:
         """Stop-the-world pauses per second: ``pauses_per_cycle / cycle_interval_s``."""
         return numeric.scalar_or_array(
             self.pauses_per_cycle / np.asarray(self.cycle_interval_s(alloc_mib_per_s))
+        )
+
+    def with_heap_ratio(self, ratio: float) -> GcSetting:
+        """The same collector with its peak heap at ``ratio`` times the live heap.
+
+        Go: ``GOGC = (ratio - 1) * 100`` (no roots); Java: ``-Xmx = ratio * live``.
+        Pause length, label and non-heap memory are kept.
+        """
+        x = float(checks.positive("ratio", ratio))
+        if x <= 1.0:
+            raise InputError(f"ratio must be > 1 (the heap holds the live data), got {x!r}")
+        live, common = self.live_heap_mib, {"pause_ms": self.pause_ms, "label": self.label}
+        if self.collector == "go":
+            return go(live, (x - 1.0) * 100.0, non_heap_mib=self.non_heap_mib, **common)
+        build = g1 if self.collector == "g1" else zgc
+        return build(
+            x * live,
+            live,
+            non_heap_mib=self.non_heap_mib,
+            max_ram_fraction=self.max_ram_fraction,
+            **common,
         )
 
 
@@ -229,6 +260,7 @@ def go(
         memory_mib=heap + float(checks.non_negative("non_heap_mib", non_heap_mib)),
         concurrent_mark=True,
         max_interval_s=GO_FORCED_GC_PERIOD_S,
+        non_heap_mib=float(non_heap_mib),
     )
 
 
@@ -283,6 +315,8 @@ def g1(
         headroom_mib=min(G1_MAX_NEW_FRACTION * heap, heap - live),
         memory_mib=_jvm_memory_mib(heap, extra, max_ram_fraction),
         concurrent_mark=False,
+        non_heap_mib=extra,
+        max_ram_fraction=float(max_ram_fraction),
     )
 
 
@@ -314,6 +348,8 @@ def zgc(
         headroom_mib=heap - live,
         memory_mib=_jvm_memory_mib(heap, extra, max_ram_fraction),
         concurrent_mark=True,
+        non_heap_mib=extra,
+        max_ram_fraction=float(max_ram_fraction),
     )
 
 
@@ -525,6 +561,43 @@ def simulate_paused_latency(
     return finish - t
 
 
+def replica_latency(
+    setting: GcSetting,
+    service: LatencyDistribution,
+    alloc_mib_per_s: float,
+    utilization: float = 0.0,
+) -> PausedLatency:
+    """:class:`PausedLatency` of one replica that allocates ``alloc_mib_per_s`` MiB a second.
+
+    Pauses of ``setting.pause_ms`` at ``setting.pauses_per_s(alloc_mib_per_s)``;
+    raises ``InputError`` when the replica is GC-bound.
+    """
+    rate = float(setting.pauses_per_s(alloc_mib_per_s))
+    return PausedLatency(service, setting.pause_ms, rate, utilization)
+
+
+def latency_quantile_ms(
+    setting: GcSetting,
+    service: LatencyDistribution,
+    alloc_mib_per_s: ArrayLike,
+    q: float,
+    utilization: float = 0.0,
+) -> float | np.ndarray:
+    """The ``q`` quantile (ms) of :func:`replica_latency`, ``inf`` where the replica is GC-bound.
+
+    Vectorised over ``alloc_mib_per_s`` (one distribution per rate), for curves.
+    """
+    rates = np.atleast_1d(checks.non_negative("alloc_mib_per_s", alloc_mib_per_s)).ravel()
+    out = np.full(rates.shape, np.inf)
+    for i, rate in enumerate(rates):  # one small bisection per allocation rate
+        try:
+            out[i] = float(replica_latency(setting, service, rate, utilization).quantile(q))
+        except InputError:
+            continue  # GC-bound: left at inf
+    shape = np.shape(alloc_mib_per_s)
+    return numeric.scalar_or_array(out.reshape(shape))
+
+
 # --------------------------------------------------------------------------- fleet
 @dataclass(frozen=True)
 class Workload:
@@ -613,11 +686,56 @@ def _fleet_at(
     rho = rps / capacity
     if rho >= 1.0:
         return None
-    rate = float(setting.pauses_per_s(rps * workload.alloc_kib_per_request * _MIB_PER_KIB))
+    alloc = rps * workload.alloc_kib_per_request * _MIB_PER_KIB
     try:
-        return PausedLatency(workload.service, setting.pause_ms, rate, rho)
+        return replica_latency(setting, workload.service, alloc, rho)
     except InputError:
         return None  # GC-bound at this size
+
+
+def replica_profile(
+    setting: GcSetting,
+    workload: Workload,
+    *,
+    cores: float,
+    scan_mib_per_cpu_s: float,
+    utilization: float,
+) -> dict[str, float]:
+    """One replica at CPU ``utilization``: its GC rhythm, latency percentiles and costs.
+
+    The replica serves ``utilization * capacity`` requests per second
+    (:func:`replica_capacity_rps`), so it allocates that times
+    ``alloc_kib_per_request``.  Returns a dict (units in the keys): heap and
+    memory per replica (MiB), requests and allocation per second, seconds
+    between cycles, pauses per second, the share of requests delayed by GC, the
+    p50 / p99 / p99.9 latency (ms) and the share of CPU the collector takes.
+    Latencies are ``inf`` when the replica is GC-bound.
+    """
+    u = float(checks.in_range("utilization", utilization, 0.0, 1.0, closed=False))
+    capacity = replica_capacity_rps(setting, workload, cores, scan_mib_per_cpu_s)
+    rps = u * capacity
+    alloc = rps * workload.alloc_kib_per_request * _MIB_PER_KIB
+    gc = gc_cpu_ms_per_request(setting, workload.alloc_kib_per_request, scan_mib_per_cpu_s, cores)
+    row = {
+        "heap_mib": setting.heap_mib,
+        "memory_mib": setting.memory_mib,
+        "requests_per_s": rps,
+        "alloc_mib_per_s": alloc,
+        "cycle_interval_s": float(setting.cycle_interval_s(alloc)),
+        "pauses_per_s": float(setting.pauses_per_s(alloc)),
+        "gc_cpu_share": gc / (workload.cpu_ms_per_request + gc),
+    }
+    try:
+        dist = replica_latency(setting, workload.service, alloc, u)
+    except InputError:
+        return row | dict.fromkeys(["delayed_share", "p50_ms", "p99_ms", "p999_ms"], math.inf)
+    p50, p99, p999 = (float(v) for v in dist.quantile(np.array([0.5, 0.99, 0.999])))
+    return row | {
+        "delayed_share": dist.hit_probability,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "p999_ms": p999,
+    }
 
 
 def size_fleet(
@@ -668,9 +786,7 @@ def size_fleet(
     else:
         lat, p999 = float(dist.quantile(q)), float(dist.quantile(0.999))
         rate, a = dist.pauses_per_s, dist.disturbed_fraction
-    gc = gc_cpu_ms_per_request(
-        setting, workload.alloc_kib_per_request, scan_mib_per_cpu_s, cores
-    )
+    gc = gc_cpu_ms_per_request(setting, workload.alloc_kib_per_request, scan_mib_per_cpu_s, cores)
     return Fleet(
         setting=setting,
         replicas=n,
@@ -726,7 +842,8 @@ def fleet_cost(
         reserved_memory_gib=0.0,
     )
     monthly = float(cost.monthly_cost(price_per_hour_usd, packing.nodes))
-    requests = float(checks.positive("rps", rps)) * 3600.0 * cost.HOURS_PER_MONTH
+    hours = float(cost.monthly_cost(1.0))  # the billing month's hours, as cost defines them
+    requests = float(checks.positive("rps", rps)) * 3600.0 * hours
     return FleetCost(
         nodes=packing.nodes,
         replicas_per_node=n / packing.nodes,
