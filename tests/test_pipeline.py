@@ -1,0 +1,351 @@
+"""Fast unit tests of the pipeline's parts, with no Jupyter kernel.
+
+The executor interface is exercised with an in-process fake executor; the
+cache, key results, manifest, tracking, parameters and generated pages on
+small books written in a temporary folder.  (test_runner.py and test_faults.py
+run real kernels.)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cloudpad.exceptions import ParameterError
+from cloudpad.pipeline import cache, keyresults, manifest, runner
+from cloudpad.pipeline.executors.base import KERNEL, Job, JobResult, file_sha256
+from cloudpad.pipeline.outcomes import Failure, Outcome
+from cloudpad.pipeline.parameters import coerce, notebook_parameters, parse_overrides
+from cloudpad.pipeline.plan import prepare
+from cloudpad.site import registry
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS = "n = 2  # count\nrate = 1.5  # per second\nzones = [1, 2]  # ids\nname = 'east'  # region"
+
+
+def glued(name: str, value: object) -> dict:
+    """A display output as myst_nb.glue(name, value, display=False) writes it."""
+    prefix = "application/papermill.record/"
+    data = {prefix + "text/plain": repr(value)}
+    if name.startswith("fig"):
+        data[prefix + "image/svg+xml"] = "<svg/>"
+    meta = {"scrapbook": {"name": name, "mime_prefix": prefix}}
+    return nbformat.v4.new_output("display_data", data=data, metadata=meta)
+
+
+class FakeExecutor:
+    """Executes nothing: each job 'succeeds' with the outputs its notebook asks for.
+
+    A code cell ``publish name=value`` becomes a glued output; a code cell
+    ``fail`` makes the job fail at that cell; ``reads path`` records a file read.
+    Results come back in reverse order, as a real executor may return them.
+    """
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
+        jobs = list(jobs)
+        self.jobs += jobs
+        for job in reversed(jobs):
+            nb = nbformat.reads(job.source, as_version=4)
+            result = JobResult(job.id, job.notebook, True, 0.5, "")
+            for i, cell in enumerate(nb.cells):
+                words = cell.source.split()
+                if cell.cell_type != "code" or not words:
+                    continue
+                if words[0] == "publish":
+                    name, value = words[1].split("=")
+                    cell.outputs = [glued(name, json.loads(value))]
+                elif words[0] == "fail":
+                    result.ok = False
+                    result.failure = Failure(i + 1, 1, "ValueError", "no", ["ValueError: no"])
+                elif words[0] == "reads":
+                    path = Path(job.root) / words[1]
+                    result.reads[words[1]] = file_sha256(path)
+            result.executed = nbformat.writes(nb)
+            if result.ok:
+                result.key_results, result.figures = keyresults.extract(nb)
+            yield result
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def fake() -> FakeExecutor:
+    return FakeExecutor()
+
+
+@pytest.fixture
+def book(make_book):
+    return make_book(
+        {
+            "a": (PARAMS, ["publish replicas=7", "publish share=0.25", "reads data/a.csv"]),
+            "b": (PARAMS, ['publish region="east"', "publish fig-x=0", "reads data/b.csv"]),
+        },
+        data={"a.csv": "x\n1\n", "b.csv": "x\n2\n"},
+    )
+
+
+# --- the executor interface -------------------------------------------------------------------
+
+
+def test_jobs_are_plain_data_and_results_come_back_as_data(book, fake):
+    result = runner.run(book, executor=fake)
+    job = fake.jobs[0]
+    assert json.loads(json.dumps(job.__dict__)) == job.__dict__  # serialisable
+    assert nbformat.reads(job.source, as_version=4).cells[0].source.startswith("# A test")
+    assert job.env["CLOUDPAD_DATA_DIR"] == str(book.data_dir)
+    by_name = {Path(o.notebook).stem: o for o in result.outcomes}
+    assert [Path(o.notebook).stem for o in result.outcomes] == ["a", "b"]  # plan order
+    assert by_name["a"].key_results == {"replicas": 7, "share": 0.25}
+    assert by_name["b"].key_results == {"region": "east"} and by_name["b"].figures == ["fig-x"]
+    assert by_name["a"].dependencies == {"data/a.csv": file_sha256(book.data_dir / "a.csv")}
+    written = nbformat.read(book.root / by_name["a"].output, as_version=4)
+    assert written.cells[2].outputs[0]["metadata"]["scrapbook"]["name"] == "replicas"
+
+
+def test_a_cache_hit_carries_the_key_results(book, fake):
+    runner.run(book, executor=fake)
+    again = runner.run(book, executor=fake)
+    assert [o.status for o in again.outcomes] == ["cached", "cached"]
+    assert again.outcomes[0].key_results == {"replicas": 7, "share": 0.25}
+    assert len(fake.jobs) == 2  # nothing executed the second time
+
+
+def test_a_failed_result_is_reported_and_never_cached(make_book, fake):
+    book = make_book({"bad": (PARAMS, ["publish x=1", "fail"])})
+    result = runner.run(book, executor=fake)
+    assert result.outcomes[0].status == "failed" and result.outcomes[0].failure.cell == 4
+    assert cache.load_record(book, book.root / "notebooks" / "bad.ipynb") is None
+    assert runner.run(book, executor=fake).outcomes[0].status == "failed"  # runs again
+
+
+def test_the_same_notebook_with_two_parameter_sets_in_one_plan(book, fake):
+    path = book.root / "notebooks" / "a.ipynb"
+    plan = prepare(book, [path], [("n", "3")]) + prepare(book, [path], [("n", "4")])
+    result = runner.run(book, plan=plan, executor=fake)
+    assert [o.parameters for o in result.outcomes] == [{"n": 3}, {"n": 4}]
+    assert result.outcomes[0].output != result.outcomes[1].output
+    assert all("_build/runs/" in o.output for o in result.outcomes)
+
+
+def test_notebook_that_never_imported_cloudpad_depends_on_the_data_folder(
+    make_book, fake, tmp_path_factory, monkeypatch
+):
+    book = make_book({"plain": (PARAMS, ["print(1)"])}, data={"a.csv": "x\n1\n"})
+    own = tmp_path_factory.mktemp("elsewhere") / "my-data"
+    shutil.copytree(book.data_dir, own)
+    (own / "extra.csv").write_text("y\n2\n")
+    monkeypatch.setenv("CLOUDPAD_DATA_DIR", str(own))
+    assert book.data_dir == own.resolve()
+    deps = runner.run(book, executor=fake).outcomes[0].dependencies
+    assert set(deps) == {str(own.resolve() / "a.csv"), str(own.resolve() / "extra.csv")}
+
+
+# --- the cache: each reason a result is stale -------------------------------------------------
+
+
+@pytest.fixture
+def cached(book, fake):
+    runner.run(book, executor=fake)
+    return book
+
+
+def stale(book, name="a", parameters=None):
+    path = book.root / "notebooks" / f"{name}.ipynb"
+    inputs = cache.static_inputs(book, path, parameters or {}, KERNEL)
+    output = runner.output_root(book, parameters or {}) / "notebooks" / f"{name}.ipynb"
+    return cache.stale_reason(book, path, inputs, output, parameters)
+
+
+def test_fresh_after_a_run(cached):
+    assert stale(cached) is None
+
+
+def test_stale_not_run_before(book):
+    assert stale(book) == "not run before"
+    assert stale(book, parameters={"n": 5}) == "not run before"
+
+
+def test_stale_executed_notebook_missing(cached):
+    (cached.executed_dir / "notebooks" / "a.ipynb").unlink()
+    assert stale(cached) == "executed notebook missing"
+
+
+def test_stale_code_changed_but_not_for_prose(cached):
+    path = cached.root / "notebooks" / "a.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source += "\nMore prose."
+    nbformat.write(nb, path)
+    assert stale(cached) is None
+    nb.cells[2].source += "\n# a comment is code"
+    nbformat.write(nb, path)
+    assert stale(cached) == "code changed"
+
+
+def test_stale_environment_changed(cached, monkeypatch):
+    monkeypatch.setattr(cache.platform, "python_version", lambda: "3.99.0")
+    assert stale(cached) == "python changed"
+
+
+def test_stale_requirements_changed(cached):
+    (cached.root / "requirements.txt").write_text("numpy==0.0\n")
+    assert stale(cached) == "requirements changed"
+
+
+def test_stale_dependency_changed_or_removed(cached):
+    (cached.data_dir / "a.csv").write_text("x\n2\n")
+    assert stale(cached) == "data/a.csv changed"
+    assert stale(cached, "b") is None  # b never read it
+    (cached.data_dir / "a.csv").unlink()
+    assert stale(cached) == "data/a.csv removed"
+
+
+def test_refresh_markdown_copies_prose_and_keeps_outputs(cached):
+    path = cached.root / "notebooks" / "a.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source = "# A new title"
+    nbformat.write(nb, path)
+    executed = cached.executed_dir / "notebooks" / "a.ipynb"
+    assert cache.refresh_markdown(path, executed)
+    done = nbformat.read(executed, as_version=4)
+    assert done.cells[0].source == "# A new title" and done.cells[2].outputs
+    assert not cache.refresh_markdown(path, executed)  # nothing left to copy
+
+
+# --- key results and the manifest -------------------------------------------------------------
+
+
+def test_key_results_read_back_every_glued_type():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    values = {"count": 3, "share": 0.125, "name": "us-east-1", "flag": True, "big": float("inf")}
+    cell.outputs = [glued(k, v) for k, v in values.items()] + [glued("fig-a", None)]
+    cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text="not glued"))
+    nb.cells = [cell]
+    assert keyresults.extract(nb) == (values, ["fig-a"])
+
+
+def test_manifest_merges_a_partial_run(book, fake):
+    runner.run(book, executor=fake)
+    first = manifest.load(book.manifest_path)
+    runner.run(book, [book.root / "notebooks" / "b.ipynb"], executor=fake, force=True)
+    second = manifest.load(book.manifest_path)
+    assert [e["notebook"] for e in second["notebooks"]] == [
+        "notebooks/a.ipynb",
+        "notebooks/b.ipynb",
+    ]
+    assert second["notebooks"][0] == first["notebooks"][0]  # a kept as it was
+    assert second["notebooks"][1]["reason"] == "forced"
+    assert manifest.outcomes(second)[0].key_results == {"replicas": 7, "share": 0.25}
+    assert not list(book.build_dir.glob("*.tmp"))
+
+
+def test_manifest_load_refuses_other_json(tmp_path):
+    (tmp_path / "m.json").write_text('{"format": "something else"}')
+    assert manifest.load(tmp_path / "m.json") is None
+    assert manifest.load(tmp_path / "missing.json") is None
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+
+def test_overrides_are_typed_like_their_defaults(book):
+    path = book.root / "notebooks" / "a.ipynb"
+    params = notebook_parameters(path)
+    assert params["rate"].help == "per second"
+    assert coerce(path, params["rate"], "3") == 3.0 and isinstance(
+        coerce(path, params["rate"], "3"), float
+    )
+    assert coerce(path, params["zones"], "[3, 4, 5]") == [3, 4, 5]
+    assert coerce(path, params["name"], "west") == "west"
+    assert coerce(path, params["name"], "'quoted west'") == "quoted west"
+    with pytest.raises(ParameterError, match=r"'zones' must be of type list"):
+        coerce(path, params["zones"], "[1.5]")
+    with pytest.raises(ParameterError, match=r"'n' must be of type int .* got bool True"):
+        parse_overrides(path, [("n", "True")])
+
+
+# --- dependency tracking ----------------------------------------------------------------------
+
+
+def test_tracking_records_package_and_data_files_only(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.csv").write_text("x\n")
+    (tmp_path / "elsewhere.txt").write_text("y\n")
+    log = tmp_path / "deps.log"
+    script = textwrap.dedent(
+        f"""
+        import cloudpad
+        import cloudpad.models.checks
+        open({str(data / "a.csv")!r}).read()
+        open({str(tmp_path / "elsewhere.txt")!r}).read()
+        import os; os.chdir({str(tmp_path)!r}); open("data/a.csv").read()
+        """
+    )
+    env = {"CLOUDPAD_DEPS_LOG": str(log), "CLOUDPAD_DATA_DIR": str(data), "PATH": "/usr/bin"}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True)
+    recorded = {Path(line) for line in log.read_text().splitlines()}
+    package = ROOT / "cloudpad"
+    assert package / "models" / "checks.py" in recorded
+    assert (data / "a.csv").resolve() in recorded
+    assert not any("elsewhere" in str(p) for p in recorded)
+    assert not any("numpy" in str(p) for p in recorded)  # site-packages are not recorded
+    assert package / "models" / "latency.py" not in recorded  # never imported
+
+
+# --- generated pages --------------------------------------------------------------------------
+
+
+def outcome(notebook: str, deps: dict[str, str]) -> Outcome:
+    return Outcome(
+        notebook,
+        "executed",
+        1.25,
+        "2026-11-26T10:00:00+00:00",
+        "code changed",
+        f"_build/executed/{notebook}",
+        dependencies=deps,
+    )
+
+
+def test_every_registered_page_is_written_from_outcomes(project):
+    used = outcome(
+        "notebooks/availability-latency/extra-nine.ipynb", {"data/provider_slas.csv": "x"}
+    )
+    pages = {p.entry: p.markdown(project, [used]) for p in registry.PAGES}
+    assert set(pages) == registry.entries()
+    assert (
+        "extra-nine" in pages["reports/execution"] and "code changed" in pages["reports/execution"]
+    )
+    section = pages["reports/data-sources"].split("(resource `provider_slas`)")[1].split("\n## ")[0]
+    assert "**Used by:** [What does an extra nine cost?]" in section
+
+
+def test_data_sources_page_describes_the_data_folder_in_use(project, tmp_path, monkeypatch):
+    own = tmp_path / "my-data"
+    shutil.copytree(project.data_dir, own)
+    descriptor = json.loads((own / "datapackage.json").read_text())
+    descriptor["resources"][0]["title"] = "My own regions"
+    (own / "datapackage.json").write_text(json.dumps(descriptor))
+    monkeypatch.setenv("CLOUDPAD_DATA_DIR", str(own))
+    used = outcome(
+        "notebooks/availability-latency/region-placement.ipynb",
+        {str(own / descriptor["resources"][0]["path"]): "x"},
+    )
+    page = registry.PAGES[[p.entry for p in registry.PAGES].index("reports/data-sources")]
+    text = page.markdown(project, [used])
+    assert "## My own regions" in text
+    section = text.split("## My own regions")[1].split("\n## ")[0]
+    assert "**Used by:** [" in section
