@@ -322,3 +322,84 @@ def test_scale_out_headroom():
     assert rt.scale_out_headroom(50, 30, 400) == 4
     assert rt.scale_out_headroom(50, 8, 400) == 1
     assert rt.scale_out_headroom(0, 30, 400) == 0
+
+
+# --------------------------------------------------------------------------- helpers for articles
+def test_with_heap_ratio_rebuilds_each_collector():
+    go = rt.go(300.0, non_heap_mib=100.0).with_heap_ratio(3.0)
+    assert go.heap_mib == pytest.approx(900.0) and go.memory_mib == pytest.approx(1000.0)
+    g1 = rt.g1(1200, 300, pause_ms=20.0, max_ram_fraction=0.5).with_heap_ratio(2.0)
+    assert (g1.heap_mib, g1.memory_mib, g1.pause_ms) == (600.0, 1200.0, 20.0)
+    assert rt.zgc(1200, 300).with_heap_ratio(2.0).headroom_mib == pytest.approx(300.0)
+    with pytest.raises(InputError, match="ratio"):
+        go.with_heap_ratio(1.0)
+
+
+def test_latency_quantile_is_infinite_when_gc_bound():
+    setting = rt.g1(400, 300)  # eden 100 MiB, 200 ms pauses
+    got = rt.latency_quantile_ms(setting, SERVICE, [10.0, 600.0], 0.99, utilization=0.5)
+    assert np.isfinite(got[0]) and got[1] == np.inf  # 600 MiB/s: 6 pauses/s of 0.2 s
+    assert got[0] == pytest.approx(rt.replica_latency(setting, SERVICE, 10.0, 0.5).quantile(0.99))
+
+
+def test_replica_profile_at_the_utilisation_target():
+    setting = rt.go(300.0, non_heap_mib=100.0)
+    row = rt.replica_profile(setting, WORKLOAD, cores=2, scan_mib_per_cpu_s=1024, utilization=0.5)
+    capacity = rt.replica_capacity_rps(setting, WORKLOAD, 2, 1024)
+    assert row["requests_per_s"] == pytest.approx(0.5 * capacity)
+    assert row["alloc_mib_per_s"] == pytest.approx(0.5 * capacity * 256 / 1024)
+    assert row["cycle_interval_s"] == pytest.approx(300 / row["alloc_mib_per_s"])
+    assert row["memory_mib"] == pytest.approx(700.0)
+    assert row["p50_ms"] < row["p99_ms"] < row["p999_ms"]
+
+
+def test_simulation_check_reports_the_interval():
+    dist = rt.PausedLatency(SERVICE, 20.0, 0.5, utilization=0.6)
+    table = rt.simulation_check(dist, 200_000, seed=2, level=0.999)
+    assert list(table["q"]) == [0.5, 0.99, 0.999]
+    assert table["inside"].all()
+    assert (table["low_ms"] <= table["simulated_ms"]).all()
+    assert (table["simulated_ms"] <= table["high_ms"]).all()
+
+
+def test_compare_fleets_rows_match_size_fleet_and_fleet_cost():
+    settings = {"go": rt.go(300.0, non_heap_mib=100.0), "g1": rt.g1(1200, 300, pause_ms=20.0)}
+    kwargs = dict(cores=2, scan_mib_per_cpu_s=1024, target_utilization=0.6, slo_ms=50.0)
+    table = rt.compare_fleets(
+        settings, WORKLOAD, node_vcpu=8, node_memory_gib=16, price_per_hour_usd=0.357, **kwargs
+    )
+    for key, setting in settings.items():
+        fleet = rt.size_fleet(setting, WORKLOAD, **kwargs)
+        bill = rt.fleet_cost(
+            fleet.replicas,
+            2,
+            setting.memory_mib,
+            node_vcpu=8,
+            node_memory_gib=16,
+            price_per_hour_usd=0.357,
+            rps=WORKLOAD.peak_rps,
+        )
+        assert table.loc[key, "replicas"] == fleet.replicas
+        assert table.loc[key, "nodes"] == bill.nodes
+        assert table.loc[key, "usd_per_million"] == pytest.approx(bill.usd_per_million)
+    # the JVM's default MaxRAMPercentage: 4,800 MiB per replica, 3 per 16 GiB instance
+    assert table.loc["g1", "memory_mib"] == pytest.approx(4800.0)
+    assert table.loc["g1", "replicas_per_node"] <= 3
+
+
+def test_compare_fleets_gives_up_past_max_growth():
+    settings = {"g1": rt.g1(1200, 300)}  # 200 ms pauses: p99 of 25 ms needs a huge fleet
+    table = rt.compare_fleets(
+        settings,
+        WORKLOAD,
+        cores=2,
+        scan_mib_per_cpu_s=1024,
+        target_utilization=0.6,
+        slo_ms=25.0,
+        node_vcpu=8,
+        node_memory_gib=16,
+        price_per_hour_usd=0.357,
+        max_growth=2,
+    )
+    assert not table.loc["g1", "meets_slo"]
+    assert table.loc["g1", "replicas"] == table.loc["g1", "cpu_replicas"]

@@ -58,6 +58,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import special
 
@@ -70,6 +71,7 @@ from cloudpad.models.latency import (
     Lognormal,
     Mixture,
     PointMass,
+    quantile_ci,
 )
 
 __all__ = [
@@ -91,6 +93,7 @@ __all__ = [
     "GcSetting",
     "PausedLatency",
     "Workload",
+    "compare_fleets",
     "fleet_cost",
     "g1",
     "gc_cpu_ms_per_request",
@@ -103,6 +106,7 @@ __all__ = [
     "replica_profile",
     "scale_out_headroom",
     "simulate_paused_latency",
+    "simulation_check",
     "size_fleet",
     "zgc",
 ]
@@ -598,6 +602,45 @@ def latency_quantile_ms(
     return numeric.scalar_or_array(out.reshape(shape))
 
 
+def simulation_check(
+    dist: PausedLatency,
+    size: int,
+    *,
+    qs: tuple[float, ...] = (0.5, 0.99, 0.999),
+    seed: int = 0,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """The exact quantiles of ``dist`` next to a seeded :func:`simulate_paused_latency` run.
+
+    One row per ``q``: ``exact_ms``, the simulated quantile ``simulated_ms`` and
+    its distribution-free confidence interval ``low_ms``/``high_ms`` at
+    ``level`` (:func:`cloudpad.models.latency.quantile_ci`), and ``inside``.
+    """
+    sim = simulate_paused_latency(
+        dist.service,
+        dist.pause_ms,
+        dist.pauses_per_s,
+        size,
+        utilization=dist.utilization,
+        seed=seed,
+    )
+    rows = []
+    for q in qs:
+        ci = quantile_ci(sim, q, level=level)
+        exact = float(dist.quantile(q))
+        rows.append(
+            {
+                "q": q,
+                "exact_ms": exact,
+                "simulated_ms": ci.value,
+                "low_ms": ci.low,
+                "high_ms": ci.high,
+                "inside": bool(ci.contains(exact)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- fleet
 @dataclass(frozen=True)
 class Workload:
@@ -850,6 +893,68 @@ def fleet_cost(
         monthly_usd=monthly,
         usd_per_million=monthly / requests * 1e6,
     )
+
+
+def compare_fleets(
+    settings: dict[str, GcSetting],
+    workload: Workload,
+    *,
+    cores: float,
+    scan_mib_per_cpu_s: float,
+    target_utilization: float,
+    slo_ms: float,
+    node_vcpu: float,
+    node_memory_gib: float,
+    price_per_hour_usd: float,
+    max_growth: int = 20,
+) -> pd.DataFrame:
+    """:func:`size_fleet` and :func:`fleet_cost` for each runtime, one row per key of ``settings``.
+
+    A fleet that would need more than ``max_growth`` times its CPU-sized count
+    to meet the SLO is reported as not meeting it (``meets_slo`` false, sized by
+    CPU).  Columns: ``replicas``, ``cpu_replicas``, ``meets_slo``, ``p99_ms``
+    (the ``slo`` percentile, 0.99), ``p999_ms``, ``memory_mib`` per replica,
+    ``replicas_per_node``, ``nodes``, ``monthly_usd``, ``usd_per_million``,
+    ``gc_cpu_share``.
+    """
+    rows = {}
+    for key, setting in settings.items():
+        sizing = {"cores": cores, "scan_mib_per_cpu_s": scan_mib_per_cpu_s}
+        capacity = replica_capacity_rps(setting, workload, cores, scan_mib_per_cpu_s)
+        n_cpu = int(
+            queueing.servers_for_utilization(workload.peak_rps, capacity, target_utilization)
+        )
+        fleet = size_fleet(
+            setting,
+            workload,
+            target_utilization=target_utilization,
+            slo_ms=slo_ms,
+            max_replicas=max(max_growth * n_cpu, n_cpu + 1),
+            **sizing,
+        )
+        bill = fleet_cost(
+            fleet.replicas,
+            cores,
+            setting.memory_mib,
+            node_vcpu=node_vcpu,
+            node_memory_gib=node_memory_gib,
+            price_per_hour_usd=price_per_hour_usd,
+            rps=workload.peak_rps,
+        )
+        rows[key] = {
+            "replicas": fleet.replicas,
+            "cpu_replicas": fleet.cpu_replicas,
+            "meets_slo": fleet.meets_slo,
+            "p99_ms": fleet.latency_ms,
+            "p999_ms": fleet.p999_ms,
+            "memory_mib": setting.memory_mib,
+            "replicas_per_node": bill.replicas_per_node,
+            "nodes": bill.nodes,
+            "monthly_usd": bill.monthly_usd,
+            "usd_per_million": bill.usd_per_million,
+            "gc_cpu_share": fleet.gc_cpu_share,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def scale_out_headroom(
