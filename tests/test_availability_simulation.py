@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cloudpad.models import availability as av
@@ -193,7 +193,13 @@ def test_simulation_contains_the_closed_form(mtbf, mttr, n, data):
     # Property: for any exponential k-of-n system with a short failover, the simulation's
     # interval contains the closed form.  A 99.99% interval (about 3.9 standard errors) keeps
     # the check deterministic (derandomized examples, fixed seed) without being loose.
+    # The interval is a normal approximation over trials, so it needs enough outages: systems
+    # expected to be down for fewer than 20 repair times in all 400 simulated years are left out
+    # (with under 5, e.g. 4 replicas of MTBF 43 h and MTTR 1 h, 1 needed, it misses about half
+    # the time: a handful of outages in 400 years cannot give a 3.9-sigma interval).
     k = data.draw(st.integers(min_value=1, max_value=n))
     failover = data.draw(st.floats(min_value=0.0, max_value=0.01 * mtbf * 60))
+    closed = av.redundant(mtbf, mttr, n, k, failover)
+    assume((1 - closed) * 400 * av.PERIOD_HOURS["year"] >= 20 * mttr)
     res = sim.simulate(mtbf, mttr, n, k, failover_minutes=failover, trials=400, level=0.9999)
-    assert _inside(res, av.redundant(mtbf, mttr, n, k, failover))
+    assert _inside(res, closed)
