@@ -53,7 +53,7 @@ class Rule:
     ``choices`` lists the allowed values of a categorical parameter,
     ``integer`` requires a whole number and ``text`` accepts any non-empty
     string (checked later against data, e.g. by :func:`price`).  A list value is
-    checked item by item.
+    checked item by item (an empty list passes: it means "none").
     """
 
     unit: str
@@ -92,7 +92,7 @@ class Rule:
     def check(self, name: str, value: Any) -> None:
         """Raise :class:`ParameterError` unless ``value`` (or each item of a list) is allowed."""
         items = value if isinstance(value, (list, tuple)) else [value]
-        if not items or not all(self._ok(item) for item in items):
+        if not all(self._ok(item) for item in items):  # an empty list is allowed
             raise ParameterError(
                 f"parameter {name!r} = {value!r} is not allowed: it must be {self.allowed()}"
             )
@@ -118,7 +118,7 @@ def parameters(values: Mapping[str, Any], rules: Mapping[str, Rule]) -> pd.DataF
         if isinstance(shown, (list, tuple)):
             shown = ", ".join(map(str, shown))
         rows.append({"parameter": name, "value": shown, "unit": rule.unit, "meaning": rule.meaning})
-    return pd.DataFrame(rows).set_index("parameter")
+    return pd.DataFrame(rows, dtype=object).set_index("parameter")  # values keep their types
 
 
 def plain(value: Any) -> Any:
@@ -222,7 +222,18 @@ def price(
     )
 
 
-def _format_for(column: pd.Series) -> str | None:
+def _show(value: Any) -> Any:
+    """One cell of a mixed column: counts with separators, other numbers to six digits."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{float(value):,.6g}"
+
+
+def _format_for(column: pd.Series) -> Any:
+    if column.dtype == object:
+        return _show  # e.g. the value column of the assumptions: numbers, text and lists
     if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return None
     finite = column[np.isfinite(column.astype(float))]
@@ -253,12 +264,14 @@ class Table:
         return self.styler.to_html()
 
 
-def table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Table:
+def table(frame: pd.DataFrame, formats: Mapping[str, Any] | None = None) -> Table:
     """``frame`` formatted for reading: a :class:`Table` with per-column formats.
 
     By default whole-number columns show as ``1,234``, columns of large numbers
     with no decimals, of numbers from 1 to 100 with two and of small numbers
-    with three significant figures.  ``formats`` overrides a column's format
+    with three significant figures; in a column of mixed values (the
+    assumptions' ``value``) counts show as ``1,234`` and other numbers with six
+    significant figures.  ``formats`` overrides a column's format
     (``{"share": "{:.1%}"}``).  The Styler has a fixed id, so the HTML is the
     same on every run.
     """

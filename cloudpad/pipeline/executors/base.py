@@ -236,7 +236,7 @@ def execute(job: Job) -> JobResult:
             except (Exception, NotebookTimeout) as exc:  # every failure is reported
                 failure = failure_from(exc, output)
         duration = time.perf_counter() - started
-        executed = output.read_text(encoding="utf-8") if output.is_file() else ""
+        executed = _relabel(output, job.notebook) if output.is_file() else ""
         result = JobResult(job.id, job.notebook, failure is None, duration, executed, failure)
         result.log = log_path.read_text(encoding="utf-8", errors="replace")
         if failure is not None and failure.cell is not None and executed:
@@ -247,6 +247,23 @@ def execute(job: Job) -> JobResult:
             nb = nbformat.reads(executed, as_version=4)
             result.key_results, result.figures = keyresults.extract(nb)
         return result
+
+
+def _relabel(output: Path, notebook: str) -> str:
+    """The executed notebook's text, with Papermill's input and output paths set to ``notebook``.
+
+    Papermill records where it read and wrote the notebook; here those are a
+    temporary file and the in-memory notebook, which would make the executed
+    copy differ from run to run (and carry the whole source in its metadata).
+    """
+    try:
+        nb = nbformat.read(output, as_version=4)
+    except (OSError, ValueError):  # a notebook cut short: keep what there is
+        return output.read_text(encoding="utf-8", errors="replace")
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        meta["input_path"] = meta["output_path"] = notebook
+    return nbformat.writes(nb)
 
 
 def failure_from(exc: BaseException, output: Path) -> Failure:
