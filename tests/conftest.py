@@ -1,9 +1,15 @@
-"""Shared fixtures: the real project, and small throw-away book projects for pipeline tests."""
+"""Shared fixtures: the real project, one build of the real book per test session, and small
+throw-away book projects for pipeline tests."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbformat
@@ -19,6 +25,68 @@ ROOT = Path(__file__).resolve().parents[1]
 def project() -> Project:
     """The Cloud Architecture Notepad itself."""
     return Project(ROOT)
+
+
+#: Set to the root of a project whose book is already built (``_build/html``) to run the
+#: book and browser tests against it instead of building a fresh copy (for quick iteration).
+PREBUILT_ENV = "CLOUDPAD_TEST_BOOK"
+
+#: What is not copied into the temporary project the book is built in.
+_NOT_COPIED = shutil.ignore_patterns(
+    "_build",
+    ".venv",
+    ".git",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "__pycache__",
+    "*.egg-info",
+    ".ipynb_checkpoints",
+)
+
+
+def _shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this session sees (the parent of the per-worker ones)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    """The real book, executed and rendered ONCE per test session in a temporary copy.
+
+    The project (without ``_build``, ``.venv``, ``.git``) is copied to a temporary
+    folder and ``cloudpad build`` runs there, so the tests never touch the
+    working tree's ``_build``.  Under pytest-xdist the first worker that asks
+    builds while holding a lock; the others wait for it and share the result
+    (or its failure).  With ``CLOUDPAD_TEST_BOOK=/path/to/project`` the tests
+    use that project's existing build instead.
+    """
+    prebuilt = os.environ.get(PREBUILT_ENV)
+    if prebuilt:
+        project = Project(Path(prebuilt).resolve())
+        assert (project.build_dir / "html" / "index.html").is_file(), (
+            f"{PREBUILT_ENV}={prebuilt}: no built site in {project.build_dir / 'html'}"
+        )
+        yield project
+        return
+    shared = _shared_tmp(tmp_path_factory)
+    copy = shared / "book"
+    log = shared / "book-build.log"
+    with open(shared / "book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not log.exists():
+            shutil.copytree(ROOT, copy, ignore=_NOT_COPIED, symlinks=True)
+            done = subprocess.run(
+                [sys.executable, "-m", "cloudpad", "--root", str(copy), "build"],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            )
+            log.write_text(f"exit code {done.returncode}\n{done.stdout}\n{done.stderr}")
+    text = log.read_text()
+    assert text.startswith("exit code 0\n"), f"cloudpad build of the book failed:\n{text}"
+    yield Project(copy)
 
 
 def write_notebook(

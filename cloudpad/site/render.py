@@ -8,16 +8,24 @@ to ``_build/html`` with ``execute_notebooks: off`` and warnings as errors
 glue key fails the build.  Files are copied with their modification times so
 Sphinx rebuilds only pages that changed; after a failed build the next one
 starts from scratch, so no warning is hidden by an incremental build.
+
+Each staged article is its executed copy made ready for readers: what the
+kernel wrote to stderr (warnings, log lines) is dropped, and a note under the
+title says when the article was last executed and whether the datasets it read
+are still within their declared freshness (:func:`article_note`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import nbformat
 
 from cloudpad.exceptions import ConfigError, ExecutionFailed
 from cloudpad.pipeline.outcomes import Outcome, RunResult
@@ -26,6 +34,14 @@ from cloudpad.site import registry
 
 #: Marker written after a clean build; without it the next build is a full one.
 OK_MARKER = ".book-ok"
+
+#: Folders of the project staged as they are: static assets and theme templates, files
+#: copied to the site's root (``html_extra_path``), images.
+STAGED_FOLDERS = ("_static", "_templates", "_extra", "images")
+
+#: Pages the note under an article's title links to, when the toc has them.
+EXECUTION_PAGE = "reports/execution"
+DATA_PAGE = "reports/data-sources"
 
 
 def staging_dir(project: Project) -> Path:
@@ -63,6 +79,8 @@ def stage(project: Project, outcomes: list[Outcome]) -> Path:
     if failed:
         raise ExecutionFailed(f"not rendering the site: failed notebooks {', '.join(failed)}")
     executed = {o.notebook: project.root / o.output for o in outcomes}
+    by_notebook = {o.notebook: o for o in outcomes}
+    datasets = Datasets.of(project)
     out = staging_dir(project)
     wanted: set[Path] = set()
 
@@ -79,7 +97,7 @@ def stage(project: Project, outcomes: list[Outcome]) -> Path:
                 f"{project.config_path}: bibtex_bibfiles names {bib}, which is missing"
             )
         put(bib_path, Path(bib))
-    for folder in ("_static", "images"):
+    for folder in STAGED_FOLDERS:
         for path in sorted((project.root / folder).rglob("*")):
             if path.is_file():
                 put(path, project.relative(path))
@@ -92,7 +110,11 @@ def stage(project: Project, outcomes: list[Outcome]) -> Path:
             copy = executed.get(rel.as_posix())
             if copy is None or not copy.is_file():
                 raise ExecutionFailed(f"not rendering the site: {rel} has no executed copy")
-            put(copy, rel)
+            outcome = by_notebook[rel.as_posix()]
+            _write_if_changed(
+                out / rel, reader_copy(copy, article_note(project, outcome, datasets))
+            )
+            wanted.add(out / rel)
         else:
             put(source, rel)
         for asset in source.parent.iterdir():  # images beside a page
@@ -106,6 +128,79 @@ def stage(project: Project, outcomes: list[Outcome]) -> Path:
         if path.is_file() and path not in wanted:
             path.unlink()
     return out
+
+
+@dataclass(frozen=True)
+class Datasets:
+    """The data files of the book's resources and which resources are past their freshness."""
+
+    files: dict[str, str]  # file, as outcomes name it (project-relative or absolute) -> resource
+    stale: frozenset[str]  # names of the resources past their declared freshness
+
+    @classmethod
+    def of(cls, project: Project, today: dt.date | None = None) -> Datasets:
+        from cloudpad import data
+
+        root = project.root.resolve()
+        files = {}
+        for name in data.resource_names(project.data_dir):
+            path = (project.data_dir / data.describe(name, project.data_dir)["path"]).resolve()
+            files[str(path)] = name
+            if path.is_relative_to(root):
+                files[path.relative_to(root).as_posix()] = name
+        stale = data.stale_resources(today=today, data_dir=project.data_dir)
+        return cls(files, frozenset(item.name for item in stale))
+
+
+def _day(iso: str) -> str:
+    """``2026-11-26T14:05:00+00:00`` -> ``26 November 2026``."""
+    when = dt.datetime.fromisoformat(iso)
+    return f"{when.day} {when:%B %Y}"
+
+
+def article_note(project: Project, outcome: Outcome, datasets: Datasets) -> str:
+    """The line under an article's title: when it was last executed, and how fresh its data is.
+
+    The datasets an article read are the resource files among its outcome's
+    dependencies (the files its kernel opened).
+    """
+    entries = set(project.toc_entries())
+    executed = f"Last executed on {_day(outcome.executed_at)}"
+    if EXECUTION_PAGE in entries:
+        executed += f" ({{doc}}`execution report </{EXECUTION_PAGE}>`)"
+    read = {datasets.files[f] for f in outcome.dependencies if f in datasets.files}
+    old = sorted(read & datasets.stale)
+    if not read:
+        freshness = "reads no dataset"
+    elif old:
+        names = ", ".join(f"`{name}`" for name in old)
+        freshness = f"**data past its declared freshness**: {names}"
+    else:
+        freshness = "data current"
+    if read and DATA_PAGE in entries:
+        freshness += f" ({{doc}}`data sources </{DATA_PAGE}>`)"
+    return f"{executed} · {freshness}"
+
+
+def reader_copy(executed: Path, note: str) -> str:
+    """The executed notebook as readers get it: no stderr outputs, ``note`` under the title."""
+    nb = nbformat.read(executed, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")
+            ]
+    block = f"\n\n:::{{container}} article-note\n{note}\n:::\n"
+    for cell in nb.cells:
+        lines = cell.source.split("\n") if cell.cell_type == "markdown" else []
+        title = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
+        if title is not None:
+            rest = "\n".join(lines[title + 1 :]).lstrip("\n")
+            cell.source = "\n".join(lines[: title + 1]) + block + ("\n" + rest if rest else "")
+            break
+    else:
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(block.strip()))
+    return nbformat.writes(nb) + "\n"
 
 
 def generated_pages(project: Project, outcomes: list[Outcome]) -> dict[str, str]:
