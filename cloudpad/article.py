@@ -116,7 +116,7 @@ def parameters(values: Mapping[str, Any], rules: Mapping[str, Rule]) -> pd.DataF
         rule.check(name, values[name])
         shown = values[name]
         if isinstance(shown, (list, tuple)):
-            shown = ", ".join(map(str, shown))
+            shown = ", ".join(str(_show(item)) for item in shown) or "(none)"
         rows.append({"parameter": name, "value": shown, "unit": rule.unit, "meaning": rule.meaning})
     return pd.DataFrame(rows, dtype=object).set_index("parameter")  # values keep their types
 
@@ -280,7 +280,3 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Any] | None = None) -> Tabl
     styler = frame.style.format({c: f for c, f in chosen.items() if f}, na_rep="—")
     return Table(styler.set_uuid("cloudpad"))
 
-
-def assumptions(values: Mapping[str, Any], rules: Mapping[str, Rule]) -> pd.DataFrame:
-    """Deprecated name of :func:`parameters`, kept while articles move to it."""
-    return parameters(values, rules)
