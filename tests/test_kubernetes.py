@@ -176,6 +176,15 @@ def test_allocatable_is_capacity_minus_reservation(provider, vcpus, per_vcpu, po
     assert bigger.allocatable_cpu_fraction >= r.allocatable_cpu_fraction - 1e-12
 
 
+def test_reservation_shares():
+    shares = k8s.reservation_shares([("aks", 30), ("gke", None)], vcpus=[2, 8], gib_per_vcpu=4)
+    assert shares["rule"].tolist() == ["AKS, 30 pods", "AKS, 30 pods", "GKE", "GKE"]
+    # AKS_PAGE CPU table: 100 m of 2 cores = 5 %; 180 m of 8 cores = 2.25 %.
+    assert shares["cpu_kept"].tolist()[:2] == pytest.approx([0.05, 0.0225])
+    # AKS on an 8 GiB node with 30 pods: (650 + 100) MiB of 8,192 MiB.
+    assert shares["memory_kept"].iloc[0] == pytest.approx(750 / 8192)
+
+
 # --------------------------------------------------------------------------- node pools
 def prices_frame(rows):
     return pd.DataFrame(rows, columns=["instance_type", "vcpu", "memory_gib", "price_per_hour_usd"])
@@ -196,6 +205,16 @@ def test_node_types_columns():
     assert t["pod_slots"].tolist() == [26, 55]
     with pytest.raises(ValueError, match="max_pods has no limit for instance type 'b'"):
         k8s.node_types(prices, "eks", max_pods={"a": 29})
+
+
+def test_price_lists():
+    prices = data.load("instance_prices")
+    on_demand, spot = k8s.price_lists(prices, "gcp", "us-central1")
+    # data/README (reference data): 16 GCP rows per region, on-demand and spot for 8 types.
+    assert len(on_demand) == len(spot) == 8
+    assert len(k8s.price_lists(prices, "aws", "us-east-1")[1]) == 0  # no AWS spot rows
+    with pytest.raises(ValueError, match="no on-demand prices for aws in 'us-central1'; regions"):
+        k8s.price_lists(prices, "aws", "us-central1")
 
 
 def test_pool_options_by_hand():
@@ -240,6 +259,19 @@ def test_vm_groups_min_vms_and_batch():
     groups = k8s.vm_groups(services, types, min_vms=2, hours_per_month={"job": 30.0})
     assert groups["nodes"].tolist() == [2, 1]
     assert groups["monthly_cost_usd"].tolist() == pytest.approx([2 * 0.1 * 730, 0.1 * 30])
+
+
+def test_paid_capacity_adds_up():
+    types = k8s.vm_types(prices_frame([("n", 4, 16.0, 0.2)]), agent_cpu_millicores=100)
+    types["system_cpu"], types["reserved_cpu"] = 0.3, 0.4
+    rows = k8s.pool_options([1.0] * 5, [2.0] * 5, types)
+    split = k8s.paid_capacity(rows)
+    # 5 pods of 1 vCPU on nodes offering 3.6 vCPU: 2 nodes, 8 vCPU paid; 0.6 kept, 0.2 agents.
+    assert split["vCPU"].to_dict() == pytest.approx(
+        {"requested by pods": 5.0, "kept by the provider": 0.6, "agents and DaemonSets": 0.2,
+         "unused": 2.2}
+    )  # fmt: skip
+    assert split["GiB"].sum() == pytest.approx(32.0)
 
 
 def test_pods_expands_replicas():
@@ -310,6 +342,9 @@ def test_spot_break_even_rate_by_hand():
     # Checkpoints every half hour: 2 (e^(0.5 lambda) - 1) / lambda = 1 / ratio; solve by hand for
     # ratio 0.5 -> (e^x - 1) / x = 2 with x = 0.5 lambda -> x = 1.2564 -> lambda = 2.5128.
     assert k8s.spot_break_even_rate(1.0, 0.5, 0.5) == pytest.approx(2.5128, rel=1e-4)
+    assert k8s.spot_break_even_rate(6.0, 1.0) == 0.0  # no discount: never cheaper
+    with pytest.raises(ValueError, match="spot_to_on_demand must be"):
+        k8s.spot_break_even_rate(6.0, 1.5)
 
 
 def test_batch_costs_by_hand():
@@ -339,13 +374,16 @@ def test_batch_costs_by_hand():
 def test_break_even_size():
     sweep = pd.DataFrame(
         {
-            "order": [0] * 5,
-            "services": [1, 2, 3, 4, 5],
-            "vms": [10, 20, 30, 40, 50],
-            "cluster": [25, 22, 35, 38, 40],
+            "order": [0] * 5 + [1] * 5,
+            "services": [1, 2, 3, 4, 5] * 2,
+            "vms": [10, 20, 30, 40, 50] * 2,
+            "cluster": [25, 22, 35, 38, 40, 25, 18, 36, 41, 40],
         }
     )
-    # Cheaper at 4 and 5 (not at 3): 4.
+    ratio = k8s.sweep_ratio(sweep, "vms")
+    assert ratio.loc[2].tolist() == pytest.approx([1.0, 0.9, 1.1])  # median, low, high
+    # Paired ratios by hand: size 1: 2.5, 2.5; size 2: 1.1, 0.9 (median 1.0, not dearer);
+    # size 3: 1.17, 1.2 (dearer); size 4: 0.95, 1.025 (median 0.9875); size 5: 0.8, 0.8.
     assert k8s.break_even_size(sweep, "vms") == 4
     assert k8s.break_even_size(sweep.assign(cluster=100), "vms") is None
 

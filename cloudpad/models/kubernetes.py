@@ -192,6 +192,36 @@ def reserved(
     return r
 
 
+def reservation_shares(
+    rules: Sequence[tuple[str, int | None]],
+    vcpus: Sequence[float] = (1, 2, 4, 8, 16, 32, 64),
+    gib_per_vcpu: float = 4.0,
+) -> pd.DataFrame:
+    """Share of a node's CPU and memory each rule keeps, across node sizes of one shape.
+
+    ``rules`` lists ``(provider, max_pods)`` pairs for :func:`reserved`; nodes
+    have ``vcpus`` vCPUs and ``gib_per_vcpu`` GiB per vCPU.  Returns one row per
+    rule and size: ``rule`` (e.g. ``"AKS, 250 pods"``), ``vcpu``, ``memory_gib``,
+    ``provider``, ``cpu_kept`` and ``memory_kept`` (eviction threshold included), as fractions.
+    """
+    rows = []
+    for provider, pods in rules:
+        label = provider.upper() + ("" if pods is None else f", {pods} pods")
+        for v in vcpus:
+            r = reserved(provider, v, gib_per_vcpu * v, pods)
+            rows.append(
+                {
+                    "rule": label,
+                    "provider": provider,
+                    "vcpu": v,
+                    "memory_gib": gib_per_vcpu * v,
+                    "cpu_kept": 1 - r.allocatable_cpu_fraction,
+                    "memory_kept": 1 - r.allocatable_memory_fraction,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def eks_max_pods(enis: int, ipv4_per_eni: int) -> int:
     """Pods per node on EKS with the VPC CNI: ``enis * (ipv4_per_eni - 1) + 2``.
 
@@ -228,6 +258,22 @@ def _price_table(prices: pd.DataFrame) -> pd.DataFrame:
     if prices.empty:
         raise InputError("prices must list at least one instance type, got none")
     return prices.loc[:, list(_PRICE_COLUMNS)].reset_index(drop=True)
+
+
+def price_lists(prices: pd.DataFrame, cloud: str, region: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The on-demand and spot rows of ``prices`` (``instance_prices``) for ``cloud`` and ``region``.
+
+    Raises ``InputError`` naming the regions that exist for ``cloud`` if
+    ``region`` has no on-demand price; the spot list may be empty (the book's
+    data has spot prices for GCP only).
+    """
+    checks.choice("cloud", cloud, SERVICE_OF_CLOUD)
+    rows = prices[(prices["provider"] == cloud) & (prices["region"] == region)]
+    on_demand = rows[rows["pricing_model"] == "on-demand"].reset_index(drop=True)
+    if on_demand.empty:
+        known = ", ".join(sorted(set(prices.loc[prices["provider"] == cloud, "region"])))
+        raise InputError(f"no on-demand prices for {cloud} in {region!r}; regions: {known}")
+    return on_demand, rows[rows["pricing_model"] == "spot"].reset_index(drop=True)
 
 
 def node_types(
@@ -474,6 +520,25 @@ def right_sized_vm_groups(
     return pd.DataFrame(rows)
 
 
+def paid_capacity(rows: pd.DataFrame) -> pd.DataFrame:
+    """Where the CPU and memory paid for in ``rows`` go, summed over the rows.
+
+    ``rows`` are rows of :func:`pool_options` or :func:`vm_groups`.  Returns a
+    frame with columns ``vCPU`` and ``GiB`` and rows ``requested by pods``,
+    ``kept by the provider`` (reservation and eviction threshold), ``agents and
+    DaemonSets`` and ``unused`` (paid minus the other three).
+    """
+    out = {}
+    for unit, col in (("vCPU", "vcpu"), ("GiB", "memory_gib")):
+        parts = {
+            "requested by pods": rows[f"{col}_requested"].sum(),
+            "kept by the provider": rows[f"{col}_system"].sum(),
+            "agents and DaemonSets": rows[f"{col}_agents"].sum(),
+        }
+        out[unit] = parts | {"unused": rows[f"{col}_paid"].sum() - sum(parts.values())}
+    return pd.DataFrame(out)
+
+
 # --------------------------------------------------------------------------- spot capacity
 def restart_hours(
     job_hours: float, interruptions_per_hour: ArrayLike, checkpoint_hours: float | None = None
@@ -513,11 +578,16 @@ def spot_break_even_rate(
 
     Solves ``spot_to_on_demand * restart_hours(T, lambda, c) = T`` for ``lambda``
     (the re-runs eat the whole discount) by bisection; ``spot_to_on_demand`` is
-    the spot price over the on-demand price, in (0, 1).  Below the returned rate
-    spot is cheaper on average.
+    the spot price over the on-demand price, in (0, 1]; at 1 (no discount) spot
+    is never cheaper and the rate is 0.  Below the returned rate spot is cheaper
+    on average.
     """
     t = float(checks.positive("job_hours", job_hours))
-    ratio = float(checks.in_range("spot_to_on_demand", spot_to_on_demand, 0, 1, closed=False))
+    ratio = float(checks.in_range("spot_to_on_demand", spot_to_on_demand, 0, 1))
+    if ratio == 0:
+        raise InputError("spot_to_on_demand must be > 0, got 0")
+    if ratio == 1:
+        return 0.0
     seg = t if checkpoint_hours is None else min(t, float(checkpoint_hours))
     return float(
         numeric.bisect(
@@ -626,17 +696,28 @@ def break_even_sweep(
     return pd.DataFrame(rows)
 
 
-def break_even_size(sweep: pd.DataFrame, baseline: str) -> int | None:
-    """Smallest platform size from which the median cluster costs no more than ``baseline``.
+def sweep_ratio(sweep: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Cluster cost over ``baseline`` cost for each platform size of a :func:`break_even_sweep`.
 
-    ``sweep`` comes from :func:`break_even_sweep`; the cluster must stay at or
-    below the baseline at every larger size swept.  Returns ``None`` if it is
-    still dearer at the largest size.
+    The ratio is taken order by order (the same services on both sides), then
+    summarised per size: ``median``, ``low`` (smallest) and ``high`` (largest),
+    indexed by ``services``.  Below 1 the cluster is cheaper.
     """
-    med = sweep.groupby("services")[["cluster", baseline]].median()
-    cheaper = (med["cluster"] <= med[baseline]).to_numpy()
+    ratio = (sweep["cluster"] / sweep[baseline]).groupby(sweep["services"])
+    return pd.DataFrame({"median": ratio.median(), "low": ratio.min(), "high": ratio.max()})
+
+
+def break_even_size(sweep: pd.DataFrame, baseline: str) -> int | None:
+    """Smallest platform size from which the cluster costs no more than ``baseline``.
+
+    Uses the median of the paired ratio (:func:`sweep_ratio`): from the returned
+    size on, in at least half of the random orders of every size swept, the
+    cluster is at least as cheap.  Returns ``None`` if it is still dearer at
+    the largest size.
+    """
+    cheaper = (sweep_ratio(sweep, baseline)["median"] <= 1.0 + 1e-12).to_numpy()
     if not cheaper[-1]:
         return None
     dearer = np.flatnonzero(~cheaper)
-    first = 0 if dearer.size == 0 else dearer[-1] + 1
-    return int(med.index[first])
+    sizes = np.sort(sweep["services"].unique())
+    return int(sizes[0 if dearer.size == 0 else dearer[-1] + 1])
