@@ -97,7 +97,8 @@ def test_reader_copy_drops_stderr_and_puts_the_note_under_the_title(tmp_path):
     nbformat.write(nb, path)
     staged = nbformat.reads(render.reader_copy(path, "Last executed on 1 May 2026"), as_version=4)
     first = staged.cells[0].source
-    assert first.startswith("# A title\n\n:::{container} article-note\nLast executed on 1 May")
+    assert first.startswith("# A title\n\n:::{admonition} About this page\n:class: article-note\n")
+    assert "\nLast executed on 1 May 2026\n:::\n" in first
     assert first.endswith("The question.")
     outputs = staged.cells[1].outputs
     assert [o.name for o in outputs] == ["stdout"]

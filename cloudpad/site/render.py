@@ -190,7 +190,9 @@ def reader_copy(executed: Path, note: str) -> str:
             cell.outputs = [
                 o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")
             ]
-    block = f"\n\n:::{{container}} article-note\n{note}\n:::\n"
+    # An admonition, so link previews (sphinxext-opengraph) skip it when they take the
+    # page's description from its first lines; _static/book.css draws it as a plain line.
+    block = f"\n\n:::{{admonition}} About this page\n:class: article-note\n{note}\n:::\n"
     for cell in nb.cells:
         lines = cell.source.split("\n") if cell.cell_type == "markdown" else []
         title = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
