@@ -12,7 +12,7 @@ JOBS ?= $(shell nproc)
 help:
 	@echo "make book    execute every notebook (Papermill, cached) and build the site in _build/html"
 	@echo "make test    lint and run the whole test suite (installs everything it needs)"
-	@echo "make bench   pipeline, availability and queueing benchmarks"
+	@echo "make bench   pipeline, availability, queueing and sweep benchmarks"
 	@echo "make lab     JupyterLab with the project's environment"
 	@echo "make clean   remove _build (executed notebooks, cache, site)"
 
@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_availability.py
 	$(BIN)/python benchmarks/bench_queueing.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 $(VENV)/.lab: $(STAMP) requirements-lab.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-lab.txt

@@ -144,26 +144,43 @@ def effective_parameters(executed: Path, overrides: Mapping[str, Any]) -> dict[s
     return {**defaults, **overrides}
 
 
+def _package_dir(project: Project, paths: list[Path]) -> Path:
+    """The ``cloudpad`` package folder the kernel imported, from the files it recorded.
+
+    The audit hook always records the package's ``__init__.py`` and
+    ``pipeline/tracking.py`` (:mod:`.tracking`); without them, this process's package.
+    """
+    found = set(paths)
+    for path in paths:
+        folder = path.parent
+        if path.name == "__init__.py" and folder / "pipeline" / "tracking.py" in found:
+            return folder
+    import cloudpad
+
+    return Path(cloudpad.__file__).resolve().parent
+
+
 def normalise_dependencies(project: Project, dependencies: Mapping[str, str]) -> dict[str, str]:
     """Dependency paths in one form, wherever the book, its data and ``cloudpad`` are.
 
     Files of the data folder become ``data/<file>`` (also with ``CLOUDPAD_DATA_DIR``),
-    files of the ``cloudpad`` package ``cloudpad/<module path>`` (also when it is
-    installed outside the book); other paths stay as recorded.
+    files of the ``cloudpad`` package ``cloudpad/<module path>`` (also when the
+    package is installed outside the book); other paths stay as recorded.
     """
-    import cloudpad
-
+    paths = {
+        dep: (Path(dep) if Path(dep).is_absolute() else project.root / dep).resolve()
+        for dep in dependencies
+    }
     folders = (
         (project.data_dir.resolve(), "data/"),
-        (Path(cloudpad.__file__).resolve().parent, "cloudpad/"),
+        (_package_dir(project, list(paths.values())), "cloudpad/"),
     )
     out = {}
     for dep, digest in dependencies.items():
-        path = (Path(dep) if Path(dep).is_absolute() else project.root / dep).resolve()
         key = dep
         for folder, prefix in folders:
-            if path.is_relative_to(folder):
-                key = prefix + path.relative_to(folder).as_posix()
+            if paths[dep].is_relative_to(folder):
+                key = prefix + paths[dep].relative_to(folder).as_posix()
                 break
         out[key] = digest
     return dict(sorted(out.items()))

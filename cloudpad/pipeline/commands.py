@@ -134,7 +134,9 @@ def main(project: Project, console: Console, args: argparse.Namespace) -> int:
 
 
 def _package(info: dict[str, Any]) -> str:
-    return f"{info.get('name', '?')} {info.get('version', '?')}" if info else "unknown"
+    if not info.get("name"):
+        return "unknown"
+    return f"{info['name']} {info.get('version', '(no version declared)')}"
 
 
 def print_diff(project: Project, console: Console, result: baseline.EditionDiff) -> None:
@@ -210,7 +212,7 @@ def print_diff(project: Project, console: Console, result: baseline.EditionDiff)
 
 def diff_command(project: Project, console: Console) -> int:
     result = baseline.diff(project)
-    print_diff(project, console, result)
+    print_diff(project, Console(highlight=False, soft_wrap=True), result)  # the report: stdout
     return 1 if result.drifted else 0
 
 

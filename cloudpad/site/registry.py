@@ -33,6 +33,9 @@ class Page:
 
 
 PAGES: tuple[Page, ...] = (
+    Page(
+        "reports/changes", "key results that moved since the accepted baseline, and why", "changes"
+    ),
     Page("reports/execution", "status, duration and cache use of every notebook", "execution"),
     Page("reports/data-sources", "every dataset with source, licence and users", "data_sources"),
 )
