@@ -38,6 +38,8 @@ NAMES = [
     "dora_performance_levels",
     "platform_batch_jobs",
     "eks_eni_limits",
+    "gc_pause_figures",
+    "gc_pauses_measured",
 ]
 
 
