@@ -84,7 +84,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        subprocess.run([java("javac"), "-d", tmp, str(HERE / "gc_probe" / "GcProbe.java")], check=True)
+        subprocess.run(
+            [java("javac"), "-d", tmp, str(HERE / "gc_probe" / "GcProbe.java")], check=True
+        )
         results = [
             run(n, f, args.seconds, args.warmup, work, i)
             for i in range(1, args.runs + 1)
