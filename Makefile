@@ -25,11 +25,14 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
-# Debian packages the browser tests need (headless Chromium); installed once.
+# Debian packages the browser tests need (headless Chromium); installed once
+# (as root, or through sudo for a developer who is not).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing chromium (Debian) for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 book: $(STAMP)
 	$(BIN)/cloudpad build --jobs $(JOBS)

@@ -59,7 +59,6 @@ INSTALL_HINT = (
 PAGE_BUDGET_BYTES = 1_000_000
 #: Content types a compressing web server gzips; everything else (PNG, WOFF2) goes as it is.
 COMPRESSED_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
-MODES = ("light", "dark")
 NARROW = {"width": 390, "height": 844}  # a phone
 WIDE = {"width": 1280, "height": 900}
 
@@ -133,10 +132,8 @@ def _new_page(browser, mode: str = "light", viewport: dict | None = None):
 
 
 def _settle(page) -> None:
-    """Wait until the page, its lazy parts, fonts and MathJax are done."""
-    page.wait_for_load_state("networkidle")
+    """Wait until the page, its lazy parts, MathJax and the fonts it uses are done."""
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-    page.wait_for_load_state("networkidle")
     page.evaluate(
         """async () => {
             if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
@@ -174,10 +171,15 @@ def _sent_size(body: bytes, content_type: str) -> int:
     return len(body)
 
 
-def _visit(browser, server: str, path: str, mode: str) -> Visit:
+def _visit(browser, server: str, path: str, mode: str, context=None) -> Visit:
+    """Open ``path`` in ``mode``: in a fresh context (empty cache), or in ``context``."""
     from axe_playwright_python.sync_playwright import Axe
 
-    context, page = _new_page(browser, mode)
+    shared = context is not None
+    if shared:
+        page = context.new_page()
+    else:
+        context, page = _new_page(browser, mode)
     errors: list[str] = []
     failed: list[str] = []
     responses = []
@@ -186,7 +188,7 @@ def _visit(browser, server: str, path: str, mode: str) -> Visit:
     page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
     page.on("response", lambda r: responses.append(r))
     try:
-        response = page.goto(f"{server}/{path}")
+        response = page.goto(f"{server}/{path}", wait_until="load")
         _settle(page)
         visit = Visit(path, mode, response.status if response else 0, errors, failed)
         for r in responses:
@@ -221,13 +223,26 @@ def _visit(browser, server: str, path: str, mode: str) -> Visit:
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{mode}.png"), full_page=True)
         return visit
     finally:
-        context.close()
+        page.close()
+        if not shared:
+            context.close()
 
 
 @pytest.fixture(scope="module")
 def visits(browser, server, toc_pages) -> dict[tuple[str, str], Visit]:
-    """Every toc page opened once in light and once in dark mode."""
-    return {(p, m): _visit(browser, server, p, m) for p in toc_pages for m in MODES}
+    """Every toc page opened once in light and once in dark mode.
+
+    Light-mode visits start with an empty cache (a first-time reader: their
+    downloads are the page weight); dark-mode ones share one context, as a reader
+    moving from page to page would.
+    """
+    found = {(p, "light"): _visit(browser, server, p, "light") for p in toc_pages}
+    dark, _ = _new_page(browser, "dark")
+    try:
+        found |= {(p, "dark"): _visit(browser, server, p, "dark", dark) for p in toc_pages}
+    finally:
+        dark.close()
+    return found
 
 
 def test_every_page_loads_without_errors(visits):
@@ -377,14 +392,14 @@ def test_prose_has_a_readable_width(browser, server, article_pages):
         page.goto(f"{server}/{article_pages[0]}")
         chars = page.evaluate(
             """() => {
-                const p = document.querySelector('main article section p');
-                const width = p.getBoundingClientRect().width;
+                const p = document.querySelector('main article section > p');
                 const probe = document.createElement('span');
-                probe.textContent = 'abcdefghijklmnopqrstuvwxyz';
+                probe.style.cssText = 'position: absolute; visibility: hidden; white-space: nowrap';
+                probe.textContent = 'abcdefghijklmnopqrstuvwxyz'.repeat(4);
                 p.appendChild(probe);
-                const perChar = probe.getBoundingClientRect().width / 26;
+                const perChar = probe.getBoundingClientRect().width / 104;
                 probe.remove();
-                return width / perChar;
+                return p.getBoundingClientRect().width / perChar;
             }"""
         )
     finally:
