@@ -316,6 +316,10 @@ def test_articles_show_figures_with_captions_and_no_errors(browser, server, arti
                 "links => links.map(a => a.getAttribute('href'))"
             )
             assert any(h.endswith(".ipynb") for h in downloads), f"{path}: no .ipynb download"
+            # ... and a link to the notebook's source in the repository.
+            notebook = path.removesuffix(".html") + ".ipynb"
+            source = page.locator(f"a[href*='/blob/'][href*='{notebook}']")
+            assert source.count() > 0, f"{path}: no link to its source in the repository"
     finally:
         context.close()
 
