@@ -403,3 +403,11 @@ def test_compare_fleets_gives_up_past_max_growth():
     )
     assert not table.loc["g1", "meets_slo"]
     assert table.loc["g1", "replicas"] == table.loc["g1", "cpu_replicas"]
+
+
+def test_simulation_check_reuses_given_samples():
+    dist = rt.PausedLatency(SERVICE, 20.0, 0.5, utilization=0.6)
+    sim = rt.simulate_paused_latency(SERVICE, 20.0, 0.5, 50_000, utilization=0.6, seed=4)
+    given = rt.simulation_check(dist, 1, samples=sim)
+    fresh = rt.simulation_check(dist, 50_000, seed=4)
+    assert given.equals(fresh)

@@ -609,21 +609,27 @@ def simulation_check(
     qs: tuple[float, ...] = (0.5, 0.99, 0.999),
     seed: int = 0,
     level: float = 0.95,
+    samples: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The exact quantiles of ``dist`` next to a seeded :func:`simulate_paused_latency` run.
 
     One row per ``q``: ``exact_ms``, the simulated quantile ``simulated_ms`` and
     its distribution-free confidence interval ``low_ms``/``high_ms`` at
     ``level`` (:func:`cloudpad.models.latency.quantile_ci`), and ``inside``.
+    Pass ``samples`` (latencies in ms from an earlier simulation of ``dist``)
+    to reuse them; ``size`` and ``seed`` are then ignored.
     """
-    sim = simulate_paused_latency(
-        dist.service,
-        dist.pause_ms,
-        dist.pauses_per_s,
-        size,
-        utilization=dist.utilization,
-        seed=seed,
-    )
+    if samples is None:
+        sim = simulate_paused_latency(
+            dist.service,
+            dist.pause_ms,
+            dist.pauses_per_s,
+            size,
+            utilization=dist.utilization,
+            seed=seed,
+        )
+    else:
+        sim = np.asarray(checks.non_negative("samples", samples), dtype=float)
     rows = []
     for q in qs:
         ci = quantile_ci(sim, q, level=level)
