@@ -349,3 +349,17 @@ def test_data_sources_page_describes_the_data_folder_in_use(project, tmp_path, m
     assert "## My own regions" in text
     section = text.split("## My own regions")[1].split("\n## ")[0]
     assert "**Used by:** [" in section
+
+
+def test_a_relative_notebook_path_means_the_book_s_when_run_from_elsewhere(
+    book, tmp_path_factory, monkeypatch
+):
+    from cloudpad.pipeline.plan import select
+
+    elsewhere = tmp_path_factory.mktemp("other-checkout")
+    shutil.copytree(book.root / "notebooks", elsewhere / "notebooks")  # same relative path
+    monkeypatch.chdir(elsewhere)
+    chosen = select(book, [Path("notebooks/a.ipynb")])
+    assert chosen == [(book.root / "notebooks" / "a.ipynb").resolve()]
+    monkeypatch.chdir(book.root / "notebooks")
+    assert select(book, [Path("a.ipynb")]) == chosen  # relative to where you are, inside the book

@@ -133,6 +133,14 @@ def check_notebook(notebook: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root.resolve())
+    except ValueError:
+        return False
+    return path.exists()
+
+
 def select(project: Project, notebooks: Sequence[Path] | None) -> list[Path]:
     """The chosen notebooks as absolute paths (default: every notebook of ``_toc.yml``)."""
     if not notebooks:
@@ -140,8 +148,9 @@ def select(project: Project, notebooks: Sequence[Path] | None) -> list[Path]:
     chosen = []
     for path in notebooks:
         full = (path if path.is_absolute() else Path.cwd() / path).resolve()
-        if not path.is_absolute() and not full.exists() and (project.root / path).exists():
-            full = (project.root / path).resolve()  # relative to the book, e.g. with --root
+        in_book = (project.root / path).resolve()
+        if not path.is_absolute() and in_book.exists() and not _inside(full, project.root):
+            full = in_book  # relative to the book, e.g. with --root from another folder
         try:
             project.relative(full)
         except ValueError:
