@@ -9,6 +9,7 @@ run real kernels.)
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -363,3 +364,23 @@ def test_a_relative_notebook_path_means_the_book_s_when_run_from_elsewhere(
     assert chosen == [(book.root / "notebooks" / "a.ipynb").resolve()]
     monkeypatch.chdir(book.root / "notebooks")
     assert select(book, [Path("a.ipynb")]) == chosen  # relative to where you are, inside the book
+
+
+def test_clean_removes_build_and_names_what_it_could_not(book, fake, capsys, monkeypatch):
+    from cloudpad.cli import main
+
+    runner.run(book, executor=fake)
+    real_unlink = os.unlink
+
+    def refuse(path, *args, **kwargs):
+        if str(path).endswith("manifest.json"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    assert main(["--root", str(book.root), "clean"]) == 1
+    err = capsys.readouterr().err
+    assert "could not remove" in err and "manifest.json: Permission denied" in err
+    monkeypatch.setattr(os, "unlink", real_unlink)
+    assert main(["--root", str(book.root), "clean"]) == 0
+    assert not book.build_dir.exists()

@@ -301,11 +301,12 @@ def clean(project: Project) -> list[str]:
     """Remove ``_build``; returns the paths that could not be removed (empty when all went)."""
     problems: list[str] = []
 
-    def failed(_function: Any, path: str, exc: BaseException) -> None:
+    def failed(_function: Any, path: str, info: Any) -> None:
+        exc = info[1] if isinstance(info, tuple) else info  # onerror gives exc_info
         problems.append(f"{path}: {exc.strerror if isinstance(exc, OSError) else exc}")
 
     if project.build_dir.exists():
-        shutil.rmtree(project.build_dir, onexc=failed)
+        shutil.rmtree(project.build_dir, onerror=failed)  # onexc exists from Python 3.12 only
     return problems
 
 
