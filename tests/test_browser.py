@@ -230,16 +230,17 @@ def _visit(browser, server: str, path: str, mode: str, context=None) -> Visit:
 
 @pytest.fixture(scope="module")
 def visits(browser, server, toc_pages) -> dict[tuple[str, str], Visit]:
-    """Every toc page opened once in light and once in dark mode.
+    """Every toc page, and the search page, opened once in light and once in dark mode.
 
     Light-mode visits start with an empty cache (a first-time reader: their
     downloads are the page weight); dark-mode ones share one context, as a reader
     moving from page to page would.
     """
-    found = {(p, "light"): _visit(browser, server, p, "light") for p in toc_pages}
+    pages = [*toc_pages, "search.html"]
+    found = {(p, "light"): _visit(browser, server, p, "light") for p in pages}
     dark, _ = _new_page(browser, "dark")
     try:
-        found |= {(p, "dark"): _visit(browser, server, p, "dark", dark) for p in toc_pages}
+        found |= {(p, "dark"): _visit(browser, server, p, "dark", dark) for p in pages}
     finally:
         dark.close()
     return found
