@@ -159,3 +159,18 @@ def test_bibtex_keys_unique_across_files():
         for key in re.findall(r"^@\w+\{([^,]+),", bib.read_text(), flags=re.M):
             assert key not in seen, f"{key} is in both {seen[key]} and {bib.name}"
             seen[key] = bib.name
+
+
+def test_figure_and_section_labels_are_unique_across_the_book():
+    """Sphinx labels are global: two articles naming a figure alike fail the strict build."""
+    seen: dict[str, str] = {}
+    clashes = []
+    for path in NOTEBOOKS:
+        markdown = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+        labels = set(re.findall(r"^:name:\s*(\S+)", markdown, flags=re.M))
+        labels |= set(re.findall(r"^\(([^)\s]+)\)=\s*$", markdown, flags=re.M))
+        for label in labels:
+            if label in seen:
+                clashes.append(f"{label}: {seen[label]} and {path.name}")
+            seen[label] = path.name
+    assert clashes == []
