@@ -289,6 +289,11 @@ def test_every_page_weighs_at_most_1_mb_gzipped(visits):
     (SCREENSHOTS / "page-weight.json").write_text(json.dumps(report, indent=1) + "\n")
     heaviest, v = max(weights.items(), key=lambda kv: kv[1].weight)
     print(f"\nheaviest page: {heaviest}, {v.weight:,} bytes gzipped (budget {PAGE_BUDGET_BYTES:,})")
+    # What _templates/ and _static/book.css keep out of every page (1.5 MB of script
+    # and a 118 kB font for one icon), in case a theme update brings them back.
+    for path, v in weights.items():
+        for url in v.sent_bytes:
+            assert "fontawesome.js" not in url and "fa-brands" not in url, f"{path}: {url}"
     over = {p: r for p, r in report.items() if r["bytes"] > PAGE_BUDGET_BYTES}
     assert not over, f"pages over {PAGE_BUDGET_BYTES:,} bytes gzipped: {json.dumps(over, indent=1)}"
 
