@@ -279,4 +279,3 @@ def table(frame: pd.DataFrame, formats: Mapping[str, Any] | None = None) -> Tabl
     chosen.update(formats or {})
     styler = frame.style.format({c: f for c, f in chosen.items() if f}, na_rep="—")
     return Table(styler.set_uuid("cloudpad"))
-

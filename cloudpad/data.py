@@ -21,12 +21,12 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from cloudpad.exceptions import DataError
+
+if TYPE_CHECKING:  # imported where a frame is made: finding the folder needs neither
+    import pandas as pd
 
 __all__ = [
     "DATA_ENV",
@@ -287,6 +287,9 @@ def _raise_if(problems: list[str], file: Path, name: str) -> None:
 
 def _non_finite_errors(frame: pd.DataFrame, resource: dict[str, Any], file: Path) -> list[str]:
     """Hand-written rule: numbers are finite (frictionless reads ``inf`` and ``1e400`` as valid)."""
+    import numpy as np
+    import pandas as pd
+
     problems: list[str] = []
     raw: pd.DataFrame | None = None
     for field in resource["schema"]["fields"]:
@@ -308,6 +311,8 @@ def _non_finite_errors(frame: pd.DataFrame, resource: dict[str, Any], file: Path
 
 def _cross_field_errors(frame: pd.DataFrame, resource: dict[str, Any], file: Path) -> list[str]:
     """Hand-written rules frictionless cannot express: ``x-emptyIf`` and ``x-requiredUnless``."""
+    import pandas as pd
+
     problems: list[str] = []
     for field in resource["schema"]["fields"]:
         column = field["name"]
@@ -335,6 +340,8 @@ _TRUE = {"true", "True", "TRUE", "1"}
 
 
 def _read_frame(resource: dict[str, Any], file: Path) -> pd.DataFrame:
+    import pandas as pd
+
     fields = resource["schema"]["fields"]
     dtypes: dict[str, str] = {}
     dates: list[str] = []

@@ -46,10 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from cloudpad.exceptions import CloudpadError
-from cloudpad.pipeline import manifest
+from cloudpad.pipeline import manifest, notebooks
 from cloudpad.pipeline.outcomes import Outcome
 from cloudpad.pipeline.project import Project
 
@@ -122,7 +120,7 @@ def code_digest(executed: Path) -> str | None:
     cell makes a changed default show as a changed parameter, not as changed code.
     """
     try:
-        nb = nbformat.read(executed, as_version=4)
+        nb = notebooks.read(executed, mutable=False)
     except (OSError, ValueError):
         return None
     digest = hashlib.sha256()
@@ -133,12 +131,14 @@ def code_digest(executed: Path) -> str | None:
     return digest.hexdigest()
 
 
-def effective_parameters(executed: Path, overrides: Mapping[str, Any]) -> dict[str, Any]:
+def effective_parameters(
+    executed: Path, overrides: Mapping[str, Any], memo_dir: Path | None = None
+) -> dict[str, Any]:
     """Every parameter's value in a run: the executed notebook's defaults, then the overrides."""
     from cloudpad.pipeline.parameters import notebook_parameters
 
     try:
-        defaults = {n: p.default for n, p in notebook_parameters(executed).items()}
+        defaults = {n: p.default for n, p in notebook_parameters(executed, memo_dir).items()}
     except Exception:  # an unreadable copy leaves the overrides only
         defaults = {}
     return {**defaults, **overrides}
@@ -210,7 +210,9 @@ class Inputs:
     def of(cls, project: Project, outcome: Outcome) -> Inputs:
         executed = project.root / outcome.output
         return cls(
-            parameters=effective_parameters(executed, outcome.parameters),
+            parameters=effective_parameters(
+                executed, outcome.parameters, project.cache_dir / "parameters"
+            ),
             code=code_digest(executed),
             environment={
                 k: str(outcome.inputs[k]) for k in ENVIRONMENT_KEYS if k in outcome.inputs

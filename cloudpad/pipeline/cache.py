@@ -28,6 +28,7 @@ from typing import Any
 
 import nbformat
 
+from cloudpad.pipeline import notebooks
 from cloudpad.pipeline.executors.base import file_sha256, relative_key
 from cloudpad.pipeline.project import Project
 
@@ -68,7 +69,7 @@ def static_inputs(
     project: Project, notebook: Path, parameters: dict[str, Any], kernel: str
 ) -> dict[str, Any]:
     """Everything a result depends on that is known before execution."""
-    nb = nbformat.read(notebook, as_version=4)
+    nb = notebooks.read(notebook, mutable=False)
     return {
         "code": code_digest(nb),
         "parameters": json.dumps(parameters, sort_keys=True, default=repr),
@@ -172,8 +173,8 @@ def refresh_markdown(source: Path, executed: Path) -> bool:
     Papermill's injected-parameters cell stays after the parameters cell.
     Returns ``True`` when the executed notebook was rewritten.
     """
-    src = nbformat.read(source, as_version=4)
-    done = nbformat.read(executed, as_version=4)
+    src = notebooks.read(source, mutable=False)
+    done = notebooks.read(executed)
     injected = [
         c for c in done.cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])
     ]

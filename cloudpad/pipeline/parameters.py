@@ -12,15 +12,18 @@ that names the notebook and the parameter, before any kernel starts.
 from __future__ import annotations
 
 import ast
+import contextlib
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
-import papermill
 
 from cloudpad.exceptions import NotebookError, ParameterError
+from cloudpad.pipeline import notebooks
 
 
 @dataclass(frozen=True)
@@ -48,19 +51,26 @@ def parameters_cell_index(nb: nbformat.NotebookNode, path: Path) -> int:
     return tagged[0]
 
 
-def notebook_parameters(path: Path) -> dict[str, Parameter]:
+def notebook_parameters(path: Path, memo_dir: Path | None = None) -> dict[str, Parameter]:
     """The parameters of the notebook at ``path``, by name, with their literal defaults.
 
     Uses :func:`papermill.inspect_notebook`; each default must be a Python
-    literal (number, string, bool, None, list/tuple/dict of literals).
+    literal (number, string, bool, None, list/tuple/dict of literals).  With
+    ``memo_dir`` the inspection is kept there under a digest of the parameters
+    cell, so an unchanged cell is not inspected again (nor Papermill imported).
     """
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = notebooks.read(path, mutable=False)
     except (OSError, ValueError) as exc:
         raise NotebookError(f"{path}: cannot be read as a notebook: {exc}") from None
-    parameters_cell_index(nb, path)
+    cell = nb.cells[parameters_cell_index(nb, path)]
+    memo = None
+    if memo_dir is not None:
+        digest = hashlib.sha256(cell.source.encode("utf-8")).hexdigest()[:16]
+        memo = memo_dir / f"{digest}.json"
+    found = _inspect(path, memo)
     params: dict[str, Parameter] = {}
-    for name, info in papermill.inspect_notebook(str(path)).items():
+    for name, info in found.items():
         try:
             default = ast.literal_eval(info["default"])
         except (ValueError, SyntaxError):
@@ -70,6 +80,26 @@ def notebook_parameters(path: Path) -> dict[str, Parameter]:
             ) from None
         params[name] = Parameter(name=name, default=default, help=info.get("help") or "")
     return params
+
+
+def _inspect(path: Path, memo: Path | None) -> dict[str, dict[str, str]]:
+    """Papermill's inspection of the parameters cell (name -> default text and help)."""
+    if memo is not None and memo.is_file():
+        with contextlib.suppress(OSError, ValueError):
+            return json.loads(memo.read_text(encoding="utf-8"))
+    import papermill  # only when the cell is new to the memo: it takes a while to import
+
+    found = {
+        name: {"default": info["default"], "help": info.get("help") or ""}
+        for name, info in papermill.inspect_notebook(str(path)).items()
+    }
+    if memo is not None:
+        with contextlib.suppress(OSError):  # a memo is an optimisation, never a failure
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            tmp = memo.with_suffix(".tmp")
+            tmp.write_text(json.dumps(found), encoding="utf-8")
+            tmp.replace(memo)
+    return found
 
 
 def _type_name(value: Any) -> str:
@@ -123,9 +153,11 @@ def _same_kind(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def parse_overrides(notebook: Path, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def parse_overrides(
+    notebook: Path, pairs: Iterable[tuple[str, str]], memo_dir: Path | None = None
+) -> dict[str, Any]:
     """Typed overrides for ``notebook`` from ``(name, text)`` pairs; refuses unknown names."""
-    params = notebook_parameters(notebook)
+    params = notebook_parameters(notebook, memo_dir)
     values: dict[str, Any] = {}
     for name, text in pairs:
         if name not in params:

@@ -18,6 +18,7 @@ from typing import Any
 import nbformat
 
 from cloudpad.exceptions import ConfigError, NotebookError
+from cloudpad.pipeline import notebooks
 from cloudpad.pipeline.executors.base import KERNEL
 from cloudpad.pipeline.parameters import notebook_parameters, parse_overrides
 from cloudpad.pipeline.project import Project
@@ -40,8 +41,7 @@ def read_notebook(notebook: Path) -> nbformat.NotebookNode:
     if not notebook.is_file():
         raise NotebookError(f"{notebook}: no such notebook")
     try:
-        nb = nbformat.read(notebook, as_version=4)
-        nbformat.validate(nb)
+        nb = notebooks.read_valid(notebook)
     except (ValueError, nbformat.ValidationError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NotebookError(
@@ -123,13 +123,13 @@ def check_kernel() -> None:
         ) from None
 
 
-def check_notebook(notebook: Path) -> nbformat.NotebookNode:
+def check_notebook(notebook: Path, memo_dir: Path | None = None) -> nbformat.NotebookNode:
     """Refuse a file that is not a valid notebook with a ``parameters`` cell and kernel python3."""
     nb = read_notebook(notebook)
     kernel = nb.metadata.get("kernelspec", {}).get("name")
     if kernel != KERNEL:
         raise NotebookError(f"{notebook}: kernelspec name must be {KERNEL!r}, got {kernel!r}")
-    notebook_parameters(notebook)
+    notebook_parameters(notebook, memo_dir)
     return nb
 
 
@@ -170,9 +170,8 @@ def prepare(
     wall = project.notebook_timeout_s()
     plan = []
     for nb_path in select(project, notebooks):
-        nb = check_notebook(nb_path)
-        params = parse_overrides(nb_path, pairs)
+        nb = check_notebook(nb_path, project.cache_dir / "parameters")
+        params = parse_overrides(nb_path, pairs, project.cache_dir / "parameters") if pairs else {}
         timeout = notebook_timeout(nb_path, default_timeout, nb)
         plan.append(Planned(nb_path, params, timeout, wall))
-    check_kernel()
     return plan

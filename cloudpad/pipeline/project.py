@@ -10,6 +10,7 @@ the book under ``_build/src``.
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
 import os
 from collections.abc import Callable, Iterator
@@ -198,7 +199,22 @@ def find_project(start: Path | None = None) -> Project:
     )
 
 
+_yaml_memo: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
+    """The YAML mapping in ``path`` (parsed once per state of the file); ConfigError otherwise."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist") from None
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _yaml_memo:
+        _yaml_memo[key] = _parse_yaml(path)
+    return copy.deepcopy(_yaml_memo[key])
+
+
+def _parse_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -34,7 +34,7 @@ from cloudpad.exceptions import OutputError
 from cloudpad.pipeline import cache, manifest
 from cloudpad.pipeline.executors.base import KERNEL, Executor, Job, JobResult
 from cloudpad.pipeline.outcomes import Outcome, RunResult
-from cloudpad.pipeline.plan import Planned, prepare
+from cloudpad.pipeline.plan import Planned, check_kernel, prepare
 from cloudpad.pipeline.project import Project
 
 #: Environment every kernel runs with: reproducible hashes, figures and threads.
@@ -199,6 +199,7 @@ def run(
             key = f"{index}:{project.relative(item.notebook).as_posix()}"
             pending[key] = (index, item, inputs, reason)
     if pending:
+        check_kernel()  # before any kernel starts; a run served from the cache needs none
         outcomes.update(_execute(project, pending, plan, jobs, executor, progress, outcomes))
     result = RunResult([outcomes[i] for i in range(len(plan))], time.perf_counter() - started)
     _write_manifests(project, result, plan)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-import nbformat
-
+from cloudpad.pipeline import notebooks
 from cloudpad.pipeline.project import Project
 
 
 def notebook_title(path: Path) -> str:
     """The first ``# heading`` of a notebook, else its file name."""
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = notebooks.read(path, mutable=False)
     except (OSError, ValueError):
         return path.stem
     for cell in nb.cells:

@@ -28,6 +28,7 @@ from pathlib import Path
 import nbformat
 
 from cloudpad.exceptions import ConfigError, ExecutionFailed
+from cloudpad.pipeline import notebooks
 from cloudpad.pipeline.outcomes import Outcome, RunResult
 from cloudpad.pipeline.project import Project
 from cloudpad.site import registry
@@ -184,7 +185,7 @@ def article_note(project: Project, outcome: Outcome, datasets: Datasets) -> str:
 
 def reader_copy(executed: Path, note: str) -> str:
     """The executed notebook as readers get it: no stderr outputs, ``note`` under the title."""
-    nb = nbformat.read(executed, as_version=4)
+    nb = notebooks.read(executed)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [
