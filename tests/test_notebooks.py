@@ -174,3 +174,13 @@ def test_figure_and_section_labels_are_unique_across_the_book():
                 clashes.append(f"{label}: {seen[label]} and {path.name}")
             seen[label] = path.name
     assert clashes == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_glossary_terms_are_linked(path):
+    """Each article links the glossary at the first use of its terms (the build checks targets)."""
+    markdown = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+    terms = re.findall(r"\{term\}`([^`]+)`", markdown)
+    assert len(terms) >= 4, f"only {len(terms)} glossary links"
+    targets = [t.split("<")[-1].rstrip(">").strip().lower() for t in terms]
+    assert len(targets) == len(set(targets)), "a term is linked more than once"
