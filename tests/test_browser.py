@@ -314,7 +314,14 @@ def test_articles_show_figures_with_captions_and_no_errors(browser, server, arti
             # Warnings and stderr are not for readers (execute.stderr_output: remove).
             assert page.locator("main .output.stderr").count() == 0, f"{path}: stderr shown"
             assert "Warning:" not in text, f"{path}: a warning is shown"
-            assert "References" in text, f"{path}: no references"
+            # The reference list is rendered, and every citation in the text points into it.
+            entries = page.locator("main section#references aside.footnote")
+            assert entries.count() > 0, f"{path}: no entries under References"
+            cited = page.locator("main a.footnote-reference").evaluate_all(
+                "links => links.map(a => a.getAttribute('href'))"
+            )
+            listed = {f"#{i}" for i in entries.evaluate_all("els => els.map(e => e.id)")}
+            assert cited and set(cited) <= listed, f"{path}: citations without an entry"
             # Copy buttons on the code readers can see, download buttons for the notebook.
             if page.locator("main div.highlight pre").count():
                 assert page.locator("main button.copybtn").count() > 0, f"{path}: no copy button"
