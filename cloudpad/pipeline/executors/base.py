@@ -211,6 +211,8 @@ def execute(job: Job) -> JobResult:
     """Execute ``job`` with Papermill in this process and return everything as data."""
     import papermill
 
+    _track_cells()
+    _current.manager = None
     root = Path(job.root)
     with tempfile.TemporaryDirectory(prefix="cloudpad-job-") as tmp:
         output, deps_log, log_path = (Path(tmp) / n for n in ("out.ipynb", "deps.log", "job.log"))
@@ -231,9 +233,10 @@ def execute(job: Job) -> JobResult:
                     execution_timeout=job.timeout_s,
                     progress_bar=False,
                     log_output=False,
-                    request_save_on_cell_execute=True,  # a hung cell still leaves a notebook
+                    request_save_on_cell_execute=False,  # saved once at the end, even on failure
                 )
             except (Exception, NotebookTimeout) as exc:  # every failure is reported
+                _save_partial(output)
                 failure = failure_from(exc, output)
         duration = time.perf_counter() - started
         executed = _relabel(output, job.notebook) if output.is_file() else ""
@@ -247,6 +250,40 @@ def execute(job: Job) -> JobResult:
             nb = nbformat.reads(executed, as_version=4)
             result.key_results, result.figures = keyresults.extract(nb)
         return result
+
+
+#: The notebook Papermill is executing in this thread, for the failure report.
+_current = threading.local()
+
+
+def _track_cells() -> None:
+    """Let this process know which notebook manager is running (patched once per process).
+
+    Papermill saves the executed notebook at the end, and after each cell only
+    when asked, which rewrites the whole notebook (figures included) after every
+    cell.  Instead the runner keeps a handle on the running notebook and saves
+    it once, when execution ends in a timeout or a dead kernel.
+    """
+    from papermill.engines import NotebookExecutionManager
+
+    if getattr(NotebookExecutionManager, "_cloudpad_tracked", False):
+        return
+    original = NotebookExecutionManager.cell_start
+
+    def cell_start(self, cell, cell_index=None, **kwargs):
+        _current.manager = self
+        return original(self, cell, cell_index, **kwargs)
+
+    NotebookExecutionManager.cell_start = cell_start
+    NotebookExecutionManager._cloudpad_tracked = True
+
+
+def _save_partial(output: Path) -> None:
+    """Write what the failed notebook has so far (Papermill does not after a timeout)."""
+    manager = getattr(_current, "manager", None)
+    if manager is not None and not output.is_file():
+        with contextlib.suppress(Exception):  # a report without the notebook beats none
+            output.write_text(nbformat.writes(manager.nb), encoding="utf-8")
 
 
 def _relabel(output: Path, notebook: str) -> str:
