@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -35,38 +36,20 @@ def source_of(path: str) -> str:
     return path
 
 
-def install(log_path: str, package_dir: str) -> None:
-    """Install the audit hook (once per process) that logs opened package and data files.
+def make_hook(
+    package_dir: str, data_dir: str | None, record: Callable[[str], None]
+) -> Callable[[str, tuple[Any, ...]], None]:
+    """The audit hook: calls ``record(source path)`` for each file opened under the folders.
 
-    The data folder is ``$CLOUDPAD_DATA_DIR``, which the pipeline always sets to
-    the folder it resolved (:func:`cloudpad.data.data_folder`); without it only
-    package files are recorded.  The hook is on the path of every ``open`` in
-    the kernel, so it rejects a path with one string comparison before doing
-    any work: only paths under the package or data folder (as given, or after
-    resolving links) are resolved and recorded.
+    Python calls an audit hook for every audited event (tens of thousands while
+    a kernel imports its libraries, most of them not ``open``), so the hook
+    returns after one comparison for those, and rejects an opened path outside
+    the package and data folders with one ``startswith`` before doing any work;
+    only paths inside them are resolved (links followed) and recorded.
     """
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    folders = [package_dir] + ([os.environ[DATA_ENV]] if os.environ.get(DATA_ENV) else [])
+    folders = [package_dir] + ([data_dir] if data_dir else [])
     real = tuple(os.path.realpath(f) + os.sep for f in folders)
     prefixes = tuple({*real, *(os.path.abspath(f) + os.sep for f in folders)})
-    log: TextIO = open(log_path, "a", encoding="utf-8")
-    seen: set[str] = set()
-
-    def record(path: str) -> None:
-        if path not in seen:
-            seen.add(path)
-            log.write(path + "\n")
-            log.flush()
-
-    for name in (
-        "__init__.py",
-        os.path.join("pipeline", "__init__.py"),
-        os.path.join("pipeline", "tracking.py"),
-    ):
-        record(os.path.realpath(os.path.join(package_dir, name)))
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event != "open":
@@ -86,7 +69,36 @@ def install(log_path: str, package_dir: str) -> None:
         if full.startswith(real):
             record(source_of(full))
 
-    sys.addaudithook(hook)
+    return hook
+
+
+def install(log_path: str, package_dir: str) -> None:
+    """Install the audit hook (once per process) that logs opened package and data files.
+
+    The data folder is ``$CLOUDPAD_DATA_DIR``, which the pipeline always sets to
+    the folder it resolved (:func:`cloudpad.data.data_folder`); without it only
+    package files are recorded.  See :func:`make_hook` for what it costs.
+    """
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    log: TextIO = open(log_path, "a", encoding="utf-8")
+    seen: set[str] = set()
+
+    def record(path: str) -> None:
+        if path not in seen:
+            seen.add(path)
+            log.write(path + "\n")
+            log.flush()
+
+    for name in (
+        "__init__.py",
+        os.path.join("pipeline", "__init__.py"),
+        os.path.join("pipeline", "tracking.py"),
+    ):
+        record(os.path.realpath(os.path.join(package_dir, name)))
+    sys.addaudithook(make_hook(package_dir, os.environ.get(DATA_ENV) or None, record))
 
 
 def read_log(log_path: Path) -> list[Path]:
