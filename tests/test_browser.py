@@ -497,7 +497,12 @@ def test_search_finds_each_article_by_a_word_from_its_body(browser, server, arti
             page.goto(f"{server}/{path}")
             word = _body_word(page)
             page.goto(f"{server}/search.html?q={urllib.parse.quote(word)}")
-            page.wait_for_selector("#search-results ul.search li a", timeout=20_000)
+            # Results arrive one page at a time; the summary appears once the search is done.
+            page.wait_for_function(
+                """() => /finished|did not match/.test(
+                    document.querySelector('#search-results p.search-summary')?.innerText || '')""",
+                timeout=30_000,
+            )
             found = page.locator("#search-results ul.search li a").evaluate_all(
                 "links => links.map(a => a.getAttribute('href'))"
             )

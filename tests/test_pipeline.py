@@ -384,3 +384,33 @@ def test_clean_removes_build_and_names_what_it_could_not(book, fake, capsys, mon
     monkeypatch.setattr(os, "unlink", real_unlink)
     assert main(["--root", str(book.root), "clean"]) == 0
     assert not book.build_dir.exists()
+
+
+def test_a_kernel_that_does_not_start_is_tried_once_more(book, monkeypatch):
+    import papermill
+
+    from cloudpad.pipeline.executors.base import execute
+
+    calls = []
+
+    def flaky(source, output, **kwargs):
+        calls.append(output)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        Path(output).write_text(nbformat.writes(source))
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    job = runner.make_job(book, prepare(book)[0], "j")
+    result = execute(job)
+    assert result.ok and len(calls) == 2
+    assert "the kernel did not start (try 1)" in result.log
+
+    def broken(source, output, **kwargs):
+        calls.append(output)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(papermill, "execute_notebook", broken)
+    calls.clear()
+    result = execute(job)
+    assert not result.ok and len(calls) == 2  # reported after the second try, not hidden
+    assert result.failure.message == "Kernel died before replying to kernel_info"

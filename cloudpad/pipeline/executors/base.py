@@ -212,7 +212,6 @@ def execute(job: Job) -> JobResult:
     import papermill
 
     _track_cells()
-    _current.manager = None
     root = Path(job.root)
     with tempfile.TemporaryDirectory(prefix="cloudpad-job-") as tmp:
         output, deps_log, log_path = (Path(tmp) / n for n in ("out.ipynb", "deps.log", "job.log"))
@@ -223,21 +222,30 @@ def execute(job: Job) -> JobResult:
         failure = None
         with _captured_output(log_path), _environment(env), _wall_clock(job.wall_timeout_s):
             logging.basicConfig(level=logging.WARNING, force=True)
-            try:
-                papermill.execute_notebook(
-                    nbformat.reads(job.source, as_version=4),
-                    str(output),
-                    parameters=job.parameters or None,
-                    kernel_name=KERNEL,
-                    cwd=str((root / job.notebook).parent),
-                    execution_timeout=job.timeout_s,
-                    progress_bar=False,
-                    log_output=False,
-                    request_save_on_cell_execute=False,  # saved once at the end, even on failure
-                )
-            except (Exception, NotebookTimeout) as exc:  # every failure is reported
-                _save_partial(output)
-                failure = failure_from(exc, output)
+            for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+                _current.manager = None
+                output.unlink(missing_ok=True)
+                deps_log.unlink(missing_ok=True)
+                try:
+                    papermill.execute_notebook(
+                        nbformat.reads(job.source, as_version=4),
+                        str(output),
+                        parameters=job.parameters or None,
+                        kernel_name=KERNEL,
+                        cwd=str((root / job.notebook).parent),
+                        execution_timeout=job.timeout_s,
+                        progress_bar=False,
+                        log_output=False,
+                        request_save_on_cell_execute=False,  # saved once at the end
+                    )
+                    failure = None
+                except (Exception, NotebookTimeout) as exc:  # every failure is reported
+                    _save_partial(output)
+                    failure = failure_from(exc, output)
+                if not (failure and _kernel_did_not_start(failure)):
+                    break
+                note = f"cloudpad: the kernel did not start (try {attempt}): {failure.message}\n"
+                os.write(2, note.encode())  # into the job's log (fd 2 is captured above)
         duration = time.perf_counter() - started
         executed = _relabel(output, job.notebook) if output.is_file() else ""
         result = JobResult(job.id, job.notebook, failure is None, duration, executed, failure)
@@ -284,6 +292,21 @@ def _save_partial(output: Path) -> None:
     if manager is not None and not output.is_file():
         with contextlib.suppress(Exception):  # a report without the notebook beats none
             output.write_text(nbformat.writes(manager.nb), encoding="utf-8")
+
+
+#: Tries to start a kernel for one job: a start can fail for reasons of the moment
+#: (two kernels picking the same free port), so it is retried once before it is reported.
+KERNEL_START_ATTEMPTS = 2
+
+
+def _kernel_did_not_start(failure: Failure) -> bool:
+    """The job failed before its first cell, because its kernel never answered."""
+    return (
+        failure.cell is None
+        and getattr(_current, "manager", None) is None
+        and failure.exception in ("RuntimeError", "DeadKernelError", "TimeoutError")
+        and "kernel" in failure.message.lower()
+    )
 
 
 def _relabel(output: Path, notebook: str) -> str:
