@@ -21,7 +21,7 @@ article is new, missing or failed), 2 no run yet or no baseline.  ``accept``:
 0 written, 2 refused (no run, or a failed or partial one).  ``sweep``: 0 every
 combination ran, 1 one failed, 2 bad grid (unknown name, wrong type, empty
 list of values) or ``--plot`` of an unknown result
-(:mod:`cloudpad.pipeline.commands`).
+(:mod:`cloudpad.cli_edition`).
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from cloudpad import cli_edition as edition
 from cloudpad.exceptions import CloudpadError, ExecutionFailed, OutputError
-from cloudpad.pipeline import commands as edition
 from cloudpad.pipeline import runner
 from cloudpad.pipeline.executors.base import Executor
 from cloudpad.pipeline.outcomes import Outcome, RunResult, failure_report
