@@ -1,11 +1,11 @@
 """Cloud Architecture Notepad: the models, data and pipeline behind the book.
 
-Modules: ``availability`` (closed forms), ``availability_simulation``, ``latency``,
-``geography``, ``placement``, ``queueing``, ``cost`` (models, in ``cloudpad.models``);
-``data`` (validated datasets); ``article`` and ``style`` (what every article uses);
-``runner``, ``cache``, ``parameters``, ``report``, ``book`` and ``cli`` (the pipeline).
-Import the module you need: this package imports nothing eagerly, so the pipeline can
-tell which modules a notebook used.
+Subpackages: ``models`` (one module per model), ``pipeline`` (plan, cache,
+executors, manifest, editions), ``site`` (staging, rendering, generated pages).
+Modules: ``article`` and ``style`` (what every article uses), ``data`` (validated
+datasets), ``exceptions``, ``cli`` and ``cli_edition`` (the command line).
+Import the module you need: this package imports nothing eagerly, so the
+pipeline can tell which modules a notebook used.
 """
 
 import os as _os
