@@ -128,7 +128,7 @@ def nines(availability: ArrayLike) -> float | np.ndarray:
     a = checks.probability("availability", availability)
     with np.errstate(divide="ignore"):
         out = -np.log10(1.0 - np.asarray(a, dtype=float))
-    return float(out) if np.ndim(out) == 0 else out
+    return numeric.scalar_or_array(out)
 
 
 def _components(name: str, a: tuple[ArrayLike, ...]) -> list[float | np.ndarray]:
@@ -148,7 +148,7 @@ def serial(*a: ArrayLike) -> float | np.ndarray:
     out = parts[0]
     for x in parts[1:]:
         out = out * x
-    return float(out) if np.ndim(out) == 0 else out
+    return numeric.scalar_or_array(out)
 
 
 def parallel(*a: ArrayLike) -> float | np.ndarray:
@@ -164,7 +164,7 @@ def parallel(*a: ArrayLike) -> float | np.ndarray:
     for x in parts[1:]:
         q = q * (1.0 - x)
     out = 1.0 - q
-    return float(out) if np.ndim(out) == 0 else out
+    return numeric.scalar_or_array(out)
 
 
 def k_of_n(k: int, n: int, a: ArrayLike) -> float | np.ndarray:
@@ -180,7 +180,7 @@ def k_of_n(k: int, n: int, a: ArrayLike) -> float | np.ndarray:
         raise InputError(f"k must be a whole number <= n = {n}, got {k}")
     p = checks.probability("a", a)
     out = stats.binom.sf(k - 1, n, p) if k > 0 else np.ones_like(np.asarray(p, dtype=float))
-    return float(out) if np.ndim(out) == 0 else np.asarray(out, dtype=float)
+    return numeric.scalar_or_array(out)
 
 
 def from_mtbf(mtbf_hours: ArrayLike, mttr_hours: ArrayLike) -> float | np.ndarray:
@@ -264,7 +264,7 @@ def redundant(
     capacity = k_of_n(k, n, a)
     still_up = k_of_n(k + 1, n, a) if k < n else 0.0
     out = np.maximum(capacity - d_hours / up * still_up, 0.0)  # first order: floor at 0
-    return float(out) if np.ndim(out) == 0 else out
+    return numeric.scalar_or_array(out)
 
 
 def one_region_closed(

@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from cloudpad.exceptions import InputError
-from cloudpad.models import checks
+from cloudpad.models import checks, numeric
 
 #: Hours in the billing month of cloud pricing calculators (8,760 h / 12).  Not the 30-day
 #: (720 h) SLA month of availability targets, ``availability.SLA_MONTH_HOURS``.
@@ -119,7 +119,7 @@ def transfer_cost(gb: ArrayLike, tiers: list[tuple[float, float]]) -> float | np
     lower = np.concatenate(([0.0], bounds[:-1]))
     in_tier = np.clip(x[..., None] - lower, 0.0, bounds - lower)
     total = (in_tier * prices).sum(axis=-1)
-    return float(total) if total.ndim == 0 else total
+    return numeric.scalar_or_array(total)
 
 
 # --------------------------------------------------------------------------- bin packing

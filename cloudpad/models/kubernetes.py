@@ -568,7 +568,7 @@ def restart_hours(
     for x in segments:
         with np.errstate(divide="ignore", invalid="ignore"):
             total = total + np.where(lam > 0, np.expm1(lam * x) / np.where(lam > 0, lam, 1), x)
-    return float(total) if total.ndim == 0 else total
+    return numeric.scalar_or_array(total)
 
 
 def spot_break_even_rate(
