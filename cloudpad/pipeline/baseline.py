@@ -139,7 +139,7 @@ def effective_parameters(
 
     try:
         defaults = {n: p.default for n, p in notebook_parameters(executed, memo_dir).items()}
-    except Exception:  # an unreadable copy leaves the overrides only
+    except (CloudpadError, OSError, ValueError):  # an unreadable copy: the overrides only
         defaults = {}
     return {**defaults, **overrides}
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from cloudpad.exceptions import OutputError
+from cloudpad.exceptions import CloudpadError, OutputError
 from cloudpad.pipeline import cache, manifest
 from cloudpad.pipeline.executors.base import KERNEL, Executor, Job, JobResult
 from cloudpad.pipeline.outcomes import Outcome, RunResult
@@ -253,7 +253,7 @@ def _write_manifests(project: Project, result: RunResult, plan: list[Planned]) -
 def _toc_notebooks(project: Project) -> list[Path]:
     try:
         return project.notebooks()
-    except Exception:  # a broken toc was reported when the plan was made
+    except CloudpadError:  # a broken toc was reported when the plan was made
         return []
 
 
