@@ -2,8 +2,9 @@
 
 An article's cells call these functions instead of repeating plumbing:
 
-* :func:`parameters` checks the ``parameters`` cell against a :class:`Rule`
-  per parameter and returns the table of assumptions the article shows;
+* :func:`parameters` checks the ``parameters`` cell against the declarations
+  in its comments (:mod:`cloudpad.declarations`) and returns the table of
+  assumptions the article shows;
 * :func:`publish` glues values for the prose (``{glue:text}`name```), turning
   NumPy and pandas scalars into plain Python numbers; every published value is
   one of the article's *key results*, recorded by the pipeline in the run
@@ -30,12 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cloudpad import style
-from cloudpad.exceptions import ParameterError
+from cloudpad import declarations, style
+from cloudpad.exceptions import CloudpadError, ParameterError
 
 __all__ = [
     "Price",
-    "Rule",
     "figure",
     "parameters",
     "plain",
@@ -45,80 +45,59 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Rule:
-    """What a parameter may be: its unit, meaning, and a numeric range, choices or text.
+def parameters(values: Mapping[str, Any], source: str | None = None) -> pd.DataFrame:
+    """Check an article's parameters against their declarations; return the assumptions table.
 
-    ``low``/``high`` bound numbers (inclusive; ``None`` for unbounded),
-    ``choices`` lists the allowed values of a categorical parameter,
-    ``integer`` requires a whole number and ``text`` accepts any non-empty
-    string (checked later against data, e.g. by :func:`price`).  A list value is
-    checked item by item (an empty list passes: it means "none").
+    The declarations are the comments of the cell tagged ``parameters``
+    (:mod:`cloudpad.declarations`); ``source`` is that cell's text.  Without it
+    the cell is found in the kernel's input history (``In`` in ``values``, which
+    is ``globals()`` of the notebook): the latest cell that is a whole
+    declaration, so the check works the same under ``cloudpad run``, Papermill
+    and JupyterLab.  Every declared value and every ``# check:`` line is
+    checked (a dataset column through :func:`cloudpad.data.column_values`);
+    a value that is not allowed raises :class:`ParameterError` naming the
+    parameter, the value and what is allowed.  Also applies the book's figure
+    style, so this is the one call an article makes before its model.
+
+    Returns a DataFrame indexed by parameter with columns ``value``, ``unit``
+    and ``meaning`` (show it with :func:`table`).
     """
+    from cloudpad import data
 
-    unit: str
-    meaning: str
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[Any, ...] | None = None
-    integer: bool = False
-    text: bool = False
-
-    def allowed(self) -> str:
-        """Human description of the allowed values, used in error messages."""
-        if self.text:
-            return "a non-empty string"
-        if self.choices is not None:
-            return "one of " + ", ".join(map(repr, self.choices))
-        kind = "a whole number" if self.integer else "a number"
-        low = "-inf" if self.low is None else f"{self.low:g}"
-        high = "inf" if self.high is None else f"{self.high:g}"
-        return f"{kind} in [{low}, {high}]"
-
-    def _ok(self, item: Any) -> bool:
-        if self.text:
-            return isinstance(item, str) and bool(item.strip())
-        if self.choices is not None:
-            return item in self.choices
-        if isinstance(item, bool) or not isinstance(item, numbers.Real) or item != item:
-            return False
-        if self.integer and not float(item).is_integer():
-            return False
-        return not (
-            (self.low is not None and item < self.low)
-            or (self.high is not None and item > self.high)
-        )
-
-    def check(self, name: str, value: Any) -> None:
-        """Raise :class:`ParameterError` unless ``value`` (or each item of a list) is allowed."""
-        items = value if isinstance(value, (list, tuple)) else [value]
-        if not all(self._ok(item) for item in items):  # an empty list is allowed
-            raise ParameterError(
-                f"parameter {name!r} = {value!r} is not allowed: it must be {self.allowed()}"
-            )
-
-
-def parameters(values: Mapping[str, Any], rules: Mapping[str, Rule]) -> pd.DataFrame:
-    """Check an article's parameters and return them as its table of assumptions.
-
-    ``values`` is usually ``globals()`` of the notebook: only the names in
-    ``rules`` are read, and each must exist.  Every value is checked with
-    :meth:`Rule.check`.  Also applies the book's figure style, so this is the
-    one call an article makes before its model.  Returns a DataFrame indexed by
-    parameter with columns ``value``, ``unit`` and ``meaning``.
-    """
     style.use()
-    missing = sorted(set(rules) - set(values))
+    found = declarations.parse(source) if source is not None else _declared_in_history(values)
+    missing = [name for name in found if name not in values]
     if missing:
         raise ParameterError(f"no value given for parameter(s) {', '.join(missing)}")
+    given = {name: values[name] for name in found}
+    found.check(given, lookup=data.column_values)
     rows = []
-    for name, rule in rules.items():
-        rule.check(name, values[name])
-        shown = values[name]
+    for d in found.values():
+        shown = given[d.name]
         if isinstance(shown, (list, tuple)):
             shown = ", ".join(str(_show(item)) for item in shown) or "(none)"
-        rows.append({"parameter": name, "value": shown, "unit": rule.unit, "meaning": rule.meaning})
+        rows.append(
+            {"parameter": d.name, "value": shown, "unit": d.unit or "–", "meaning": d.meaning}
+        )
     return pd.DataFrame(rows, dtype=object).set_index("parameter")  # values keep their types
+
+
+def _declared_in_history(values: Mapping[str, Any]) -> declarations.Declarations:
+    """The declarations of the latest executed cell that is a parameters cell (IPython's ``In``)."""
+    history = values.get("In") or values.get("_ih") or []
+    for source in reversed(list(history)):
+        if "#" not in source:
+            continue
+        try:
+            found = declarations.parse(source)
+        except CloudpadError:
+            continue
+        if len(found):
+            return found
+    raise ParameterError(
+        "no declared parameters found: run the cell tagged 'parameters' first (each line "
+        f"`{declarations.FORM}`), or pass its text as article.parameters(globals(), source)"
+    )
 
 
 def plain(value: Any) -> Any:

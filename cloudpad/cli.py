@@ -53,7 +53,8 @@ from cloudpad.pipeline.executors.base import Executor
 from cloudpad.pipeline.outcomes import Outcome, RunResult, failure_report
 from cloudpad.pipeline.parameters import describe, notebook_parameters
 from cloudpad.pipeline.plan import prepare
-from cloudpad.pipeline.project import Project, exclusive, find_project
+from cloudpad.pipeline.project import Project, exclusive
+from cloudpad.site import registry
 from cloudpad.site import render as site
 
 
@@ -226,10 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        project = Project(args.root.resolve()) if args.root else find_project()
-        if args.command == "params":
+        if args.command == "params":  # reads only the notebook: works outside a book folder
             print(describe(notebook_parameters(args.notebook.resolve())))
             return 0
+        project = registry.book(args.root)
         if args.command == "clean":
             problems = runner.clean(project)
             for problem in problems:

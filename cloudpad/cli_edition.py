@@ -23,11 +23,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cloudpad.exceptions import CloudpadError
-from cloudpad.pipeline import baseline, sweep
+from cloudpad.pipeline import baseline, notebooks, sweep
 from cloudpad.pipeline.executors.base import Executor
 from cloudpad.pipeline.outcomes import Outcome, failure_report
+from cloudpad.pipeline.parameters import data_lookup
 from cloudpad.pipeline.plan import check_notebook, select
 from cloudpad.pipeline.project import Project, exclusive
+from cloudpad.site import sweep_figures
 
 COMMANDS = frozenset({"diff", "accept", "sweep"})
 EXECUTORS = ("local", "dask")
@@ -141,8 +143,6 @@ def _package(info: dict[str, Any]) -> str:
 
 def print_diff(project: Project, console: Console, result: baseline.EditionDiff) -> None:
     """The per-article report of ``cloudpad diff``."""
-    from cloudpad.site.links import notebook_title
-
     packages = _package(result.baseline_data_package)
     if result.data_package != result.baseline_data_package:
         packages += f" → {_package(result.data_package)}"
@@ -151,7 +151,7 @@ def print_diff(project: Project, console: Console, result: baseline.EditionDiff)
         f"(data package {escape(packages)})"
     )
     for article in result.changed:
-        title = notebook_title(project.root / article.notebook)
+        title = notebooks.title(project.root / article.notebook)
         console.rule(f"[bold]{escape(title)}[/] [dim]{escape(article.notebook)}[/]", align="left")
         if article.state == "new":
             console.print(
@@ -240,7 +240,7 @@ def accept_command(project: Project, console: Console) -> int:
 def sweep_command(project: Project, console: Console, args: argparse.Namespace) -> int:
     (notebook,) = select(project, [args.notebook])
     check_notebook(notebook)
-    grid = sweep.parse_grid(notebook, args.parameter)
+    grid = sweep.parse_grid(notebook, args.parameter, data_lookup(project.data_dir))
     executor = make_executor(args)
     total = len(grid.combinations())
     counts = {"hits": 0, "failed": 0}
@@ -261,20 +261,16 @@ def sweep_command(project: Project, console: Console, args: argparse.Namespace) 
                 counts["failed"] += outcome.status == "failed"
                 bar.update(task, completed=done, total=total, **counts)
 
-            try:
-                result = sweep.run_sweep(
-                    project,
-                    grid,
-                    plots=args.plot,
-                    force=args.force,
-                    executor=executor,
-                    progress=progress,
-                )
-                error = None
-            except sweep.SweepPlotError as exc:
-                result, error = exc.sweep, exc
+            result = sweep.run_sweep(
+                project, grid, force=args.force, executor=executor, progress=progress
+            )
     finally:
         executor.close()
+    try:
+        figures = sweep_figures.draw(result, sweep.chosen_plots(result, args.plot))
+        error = None
+    except sweep.SweepPlotError as exc:
+        figures, error = [], exc
     run = result.run
     console.print(
         f"{total} run{'s' if total != 1 else ''} of {escape(project.relative(notebook).as_posix())}"
@@ -282,7 +278,7 @@ def sweep_command(project: Project, console: Console, args: argparse.Namespace) 
         f"failed in {time.perf_counter() - started:.1f} s"
     )
     console.print(f"table: {escape(project.relative(result.table).as_posix())}")
-    svgs = [f for f in result.figures if f.suffix == ".svg"]
+    svgs = [f for f in figures if f.suffix == ".svg"]
     if svgs:
         names = ", ".join(f.stem for f in svgs)
         where = project.relative(result.folder).as_posix()

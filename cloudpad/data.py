@@ -249,6 +249,23 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None) -> pd.DataFr
     return frame
 
 
+def column_values(
+    dataset: str, column: str, data_dir: str | os.PathLike[str] | None = None
+) -> set[Any]:
+    """The distinct values of ``column`` in ``dataset`` (for parameters declared ``in D.C``).
+
+    The dataset is read with :func:`load` (validated); raises :class:`DataError`
+    naming the dataset and its columns when ``column`` is not one of them.
+    """
+    frame = load(dataset, data_dir)
+    if column not in frame.columns:
+        raise DataError(
+            f"dataset {dataset!r} has no column {column!r}; its columns are: "
+            + ", ".join(frame.columns)
+        )
+    return {value.item() if hasattr(value, "item") else value for value in frame[column].dropna()}
+
+
 def _check_resource_entry(resource: Mapping[str, Any], folder: Path) -> None:
     where = f"{folder / DESCRIPTOR}: bad descriptor for {resource['name']!r}"
     rel = resource.get("path")

@@ -17,14 +17,15 @@ import pytest
 import yaml
 
 from cloudpad.pipeline.project import Project
+from cloudpad.site import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
 def project() -> Project:
-    """The Cloud Architecture Notepad itself."""
-    return Project(ROOT)
+    """The Cloud Architecture Notepad itself (with its generated pages)."""
+    return registry.book(ROOT)
 
 
 #: Set to the root of a project whose book is already built (``_build/html``) to run the
@@ -64,7 +65,7 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     """
     prebuilt = os.environ.get(PREBUILT_ENV)
     if prebuilt:
-        project = Project(Path(prebuilt).resolve())
+        project = registry.book(Path(prebuilt))
         assert (project.build_dir / "html" / "index.html").is_file(), (
             f"{PREBUILT_ENV}={prebuilt}: no built site in {project.build_dir / 'html'}"
         )
@@ -86,7 +87,7 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
             log.write_text(f"exit code {done.returncode}\n{done.stdout}\n{done.stderr}")
     text = log.read_text()
     assert text.startswith("exit code 0\n"), f"cloudpad build of the book failed:\n{text}"
-    yield Project(copy)
+    yield registry.book(copy)
 
 
 def write_notebook(

@@ -10,62 +10,68 @@ import pandas as pd
 import pytest
 
 from cloudpad import article, style
-from cloudpad.article import Rule
 from cloudpad.article import parameters as assumptions
 from cloudpad.exceptions import ParameterError
 from cloudpad.models import checks
 
-RULES = {
-    "slo": Rule(unit="fraction", meaning="availability target", low=0.9, high=1.0),
-    "replicas": Rule(unit="count", meaning="replicas per zone", low=1, integer=True),
-    "provider": Rule(unit="-", meaning="cloud", choices=("aws", "azure", "gcp")),
-}
+CELL = """\
+slo = 0.999  # fraction, 0.9..1: availability target
+replicas = 3  # count, 1..inf: replicas per zone
+provider = "gcp"  # -, aws|azure|gcp: cloud
+zones = [1, 2, 3]  # -, list of 0..6, each 1..6: zone ids
+"""
+GOOD = {"slo": 0.999, "replicas": 3, "provider": "gcp", "zones": [1, 2, 3]}
 
 
 def test_assumptions_table():
-    table = assumptions({"slo": 0.999, "replicas": 3, "provider": "gcp"}, RULES)
-    assert list(table.index) == ["slo", "replicas", "provider"]
+    table = assumptions(GOOD, CELL)
+    assert list(table.index) == ["slo", "replicas", "provider", "zones"]
     assert table.loc["slo", "unit"] == "fraction"
+    assert table.loc["slo", "meaning"] == "availability target"
     assert table.loc["replicas", "value"] == 3
+    assert table.loc["zones", "value"] == "1, 2, 3"
+    assert table.loc["provider", "unit"] == "–"  # no unit
 
 
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"slo": 1.2}, r"parameter 'slo' = 1.2 is not allowed: it must be a number in \[0.9, 1\]"),
-        ({"replicas": 2.5}, r"'replicas' = 2.5 .* a whole number in \[1, inf\]"),
+        ({"slo": 1.2}, r"parameter 'slo' = 1.2 is not allowed: it must be a number from 0.9 to 1"),
+        ({"replicas": 2.5}, r"'replicas' = 2.5 .* a whole number from 1 to inf"),
         ({"replicas": True}, r"'replicas' = True"),
         ({"provider": "ibm"}, r"'provider' = 'ibm' .* one of 'aws', 'azure', 'gcp'"),
         ({"slo": math.nan}, r"'slo' = nan"),
         ({"slo": "high"}, r"'slo' = 'high'"),
+        ({"zones": [1, 9]}, r"'zones' = \[1, 9\] .* each a whole number from 1 to 6"),
     ],
 )
 def test_bad_values_are_named(values, message):
-    good = {"slo": 0.999, "replicas": 3, "provider": "gcp"}
     with pytest.raises(ParameterError, match=message):
-        assumptions({**good, **values}, RULES)
+        assumptions({**GOOD, **values}, CELL)
 
 
 def test_missing_parameters_are_named_and_other_names_ignored():
-    with pytest.raises(ParameterError, match="no value given for parameter.*provider, replicas"):
-        assumptions({"slo": 0.999}, RULES)
-    table = assumptions({"slo": 0.999, "replicas": 3, "provider": "gcp", "np": np}, RULES)
+    with pytest.raises(ParameterError, match="no value given for parameter.*replicas, provider"):
+        assumptions({"slo": 0.999}, CELL)
+    table = assumptions({**GOOD, "np": np}, CELL)
     assert "np" not in table.index  # globals() of a notebook holds much more than parameters
 
 
-def test_text_rule_and_empty_list():
-    rule = {"region": Rule("", "region", text=True)}
-    assert assumptions({"region": "eu-west-1"}, rule).loc["region", "value"] == "eu-west-1"
-    with pytest.raises(ParameterError, match="'region' = '' .* a non-empty string"):
-        assumptions({"region": ""}, rule)
-    assert assumptions({"zones": []}, {"zones": Rule("count", "zones", 1, 6)}).shape == (1, 3)
+def test_the_declaration_is_found_in_the_kernels_input_history():
+    """Under Papermill or JupyterLab the cell is the latest declaring cell in IPython's ``In``."""
+    injected = "# Parameters\nslo = 0.95\n"  # what Papermill adds after the parameters cell
+    history = ["", "import numpy as np", CELL, injected, "from cloudpad import article"]
+    table = assumptions({**GOOD, "slo": 0.95, "In": history})
+    assert table.loc["slo", "value"] == 0.95
+    with pytest.raises(ParameterError, match="'slo' = 0.5 is not allowed"):
+        assumptions({**GOOD, "slo": 0.5, "In": history})
+    with pytest.raises(ParameterError, match="no declared parameters found: run the cell"):
+        assumptions({**GOOD, "In": ["x = 1", injected]})
 
 
-def test_list_values_checked_item_by_item():
-    rule = {"zones": Rule(unit="count", meaning="zones", low=1, high=6, integer=True)}
-    assert assumptions({"zones": [1, 2, 3]}, rule).loc["zones", "value"] == "1, 2, 3"
-    with pytest.raises(ParameterError, match="'zones'"):
-        assumptions({"zones": [1, 9]}, rule)
+def test_an_empty_list_is_shown_as_none():
+    table = assumptions({**GOOD, "zones": []}, CELL)
+    assert table.loc["zones", "value"] == "(none)"
 
 
 def test_checks_scalars_and_arrays():
@@ -146,10 +152,10 @@ def test_price_of_a_listed_instance_and_what_exists_when_missing():
 
 
 def test_assumptions_show_counts_without_decimals():
-    shown = article.table(assumptions({"slo": 0.999, "replicas": 3000, "provider": "gcp"}, RULES))
+    shown = article.table(assumptions({**GOOD, "replicas": 3000}, CELL))
     html = shown._repr_html_()
     assert ">3,000<" in html and ">0.999<" in html and ">gcp<" in html and "3000.0" not in html
-    numbers_only = {"slo": RULES["slo"], "replicas": RULES["replicas"]}
+    numbers_only = "\n".join(CELL.splitlines()[:2])
     html = article.table(assumptions({"slo": 0.95, "replicas": 12}, numbers_only))._repr_html_()
     assert ">12<" in html and ">0.95<" in html  # not upcast to 12.0 or rounded to 1
 

@@ -19,7 +19,7 @@ from cloudpad.pipeline import runner, sweep
 from cloudpad.pipeline.executors.dask import DaskExecutor
 from cloudpad.pipeline.executors.local import ProcessPoolExecutor
 
-PARAMS = "n = 2  # count\nrate = 1.5  # per second"
+PARAMS = "n = 2  # count, 1..100: items\nrate = 1.5  # per second, 0..100: rate"
 READS = (
     "import cloudpad\n"
     "from myst_nb import glue\n"

@@ -19,7 +19,7 @@ from cloudpad.pipeline import baseline, manifest
 from cloudpad.pipeline.outcomes import Failure, Outcome, RunResult
 from cloudpad.site.pages import changes
 
-PARAMS = "n = 2  # count\nregion = 'east'  # region name"
+PARAMS = "n = 2  # count, 1..100: items\nregion = 'east'  # -, text: region name"
 CODE = ["import cloudpad", "print(n)"]
 ENV = {"python": "3.11.7", "kernel": "python3", "requirements": "r1", "code": "c", "x": "y"}
 DESCRIPTOR = {
@@ -247,7 +247,9 @@ def test_diff_reports_added_and_removed_results_and_articles(book):
 def test_diff_tells_which_inputs_changed(book):
     accepted(book)
     # a: a new default in the parameters cell, a changed module, a file newly read
-    executed(book, "a", params="n = 3  # count\nregion = 'east'  # region name")
+    executed(
+        book, "a", params="n = 3  # count, 1..100: items\nregion = 'east'  # -, text: region name"
+    )
     deps = {**DEPS, "cloudpad/models/cost.py": "h-cost-2", "data/extra.csv": "h-extra"}
     # b: its code changed, Python and the pinned requirements changed, the descriptor dropped
     executed(book, "b", code=[*CODE, "print('more')"])
@@ -307,7 +309,11 @@ def test_a_move_with_a_changed_input_is_explained(book, change):
     elif change == "module":
         deps["cloudpad/models/cost.py"] = "new"
     elif change == "parameter":
-        executed(book, "a", params="n = 2  # count\nregion = 'west'  # region name")
+        executed(
+            book,
+            "a",
+            params="n = 2  # count, 1..100: items\nregion = 'west'  # -, text: region name",
+        )
     elif change == "code":
         executed(book, "a", code=["import cloudpad", "print(n + 1)"])
     else:

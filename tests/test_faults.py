@@ -28,14 +28,8 @@ from cloudpad.pipeline import cache, manifest
 from cloudpad.pipeline.project import Project
 
 GOOD = "x = n * 2\nprint(x)"
-PARAMS = "n = 2  # count\nslo = 0.99  # fraction\nregion = 'east'  # name"
-CHECKED = (
-    "from cloudpad import article\n"
-    "rules = {'n': article.Rule('count', 'n', 1, 10, integer=True),\n"
-    "         'slo': article.Rule('fraction', 'SLO', 0.9, 1.0),\n"
-    "         'region': article.Rule('', 'region', text=True)}\n"
-    "article.parameters(globals(), rules)"
-)
+PARAMS = "n = 2  # count, 1..10: n\nslo = 0.99  # fraction, 0.9..1: SLO\nregion = 'east'  # -, text: region"
+CHECKED = "from cloudpad import article\narticle.parameters(globals())"
 
 
 def cli(book: Project, *args: str) -> int:
@@ -61,7 +55,7 @@ def one_sentence(text: str) -> None:
     [
         (
             ("nodes", "3"),
-            "unknown parameter 'nodes'; this notebook's parameters are: n, region, slo",
+            "unknown parameter 'nodes'; this notebook's parameters are: n, slo, region",
         ),
         (("n", "2.5"), "parameter 'n' must be of type int (default 2), got float 2.5"),
         (("slo", "high"), "parameter 'slo': 'high' is not a Python literal; expected a value of"),

@@ -29,7 +29,10 @@ from cloudpad.pipeline.plan import prepare
 from cloudpad.site import registry
 
 ROOT = Path(__file__).resolve().parents[1]
-PARAMS = "n = 2  # count\nrate = 1.5  # per second\nzones = [1, 2]  # ids\nname = 'east'  # region"
+PARAMS = (
+    "n = 2  # count, 1..100: items\nrate = 1.5  # per second, 0..100: rate\n"
+    "zones = [1, 2]  # -, list of 1..3, each 1..3: zone ids\nname = 'east'  # -, text: region"
+)
 
 
 def glued(name: str, value: object) -> dict:
@@ -264,7 +267,7 @@ def test_manifest_load_refuses_other_json(tmp_path):
 def test_overrides_are_typed_like_their_defaults(book):
     path = book.root / "notebooks" / "a.ipynb"
     params = notebook_parameters(path)
-    assert params["rate"].help == "per second"
+    assert (params["rate"].unit, params["rate"].meaning) == ("per second", "rate")
     assert coerce(path, params["rate"], "3") == 3.0 and isinstance(
         coerce(path, params["rate"], "3"), float
     )
@@ -275,6 +278,27 @@ def test_overrides_are_typed_like_their_defaults(book):
         coerce(path, params["zones"], "[1.5]")
     with pytest.raises(ParameterError, match=r"'n' must be of type int .* got bool True"):
         parse_overrides(path, [("n", "True")])
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        (
+            [("n", "0")],
+            r"'n' = 0 is not allowed: it must be a whole number from 1 to 100 \(count\)",
+        ),
+        ([("rate", "101")], r"'rate' = 101.0 .* a number from 0 to 100 \(per second\)"),
+        ([("zones", "[1, 2, 3, 1]")], r"'zones' = \[1, 2, 3, 1\] .* a list of 1 to 3 items"),
+        ([("zones", "[]")], r"'zones' = \[\] .* a list of 1 to 3 items"),
+        ([("zones", "[1, 4]")], r"each a whole number from 1 to 3"),
+    ],
+)
+def test_overrides_its_declaration_does_not_allow_are_refused(book, pairs, message):
+    """Range, list length and items are checked from the declaration, naming the notebook."""
+    path = book.root / "notebooks" / "a.ipynb"
+    with pytest.raises(ParameterError, match=message) as caught:
+        parse_overrides(path, pairs)
+    assert str(path) in str(caught.value)
 
 
 # --- dependency tracking ----------------------------------------------------------------------

@@ -38,7 +38,7 @@ def _outcome(notebook: str, dependencies: dict[str, str]) -> Outcome:
 @pytest.fixture
 def book(make_book, tmp_path):
     """A one-article book with a copy of the real data package, one dataset made stale."""
-    project = make_book({"article": ("n = 2  # count", ["print('hello')"])})
+    project = make_book({"article": ("n = 2  # count, 1..10: items", ["print('hello')"])})
     shutil.rmtree(project.data_dir)
     shutil.copytree(ROOT / "data", project.data_dir)
     descriptor = json.loads((project.data_dir / "datapackage.json").read_text())

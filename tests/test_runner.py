@@ -21,7 +21,10 @@ from cloudpad.pipeline.outcomes import RunResult, failure_report
 READ_A = "import cloudpad\nprint(open('../data/a.csv').read())"
 READ_B = "import cloudpad\nprint(open('../data/b.csv').read())"
 USES_CHECKS = "import cloudpad.models.checks\ncloudpad.models.checks.positive('x', 1.0)"
-PARAMS = "n = 2  # count\nrate = 1.5  # per second\nname = 'east'  # region\nflag = True  # on/off"
+PARAMS = (
+    "n = 2  # count, 1..100: items\nrate = 1.5  # per second, 0..100: rate\n"
+    "name = 'east'  # -, text: region\nflag = True  # -, True|False: on or off"
+)
 
 
 def statuses(result: RunResult) -> dict[str, str]:
@@ -196,7 +199,10 @@ def test_parameter_override_is_injected_keyed_and_kept_apart(book):
 @pytest.mark.parametrize(
     ("pair", "message"),
     [
-        (("nodes", "3"), "unknown parameter 'nodes'; this notebook's parameters are: flag, n"),
+        (
+            ("nodes", "3"),
+            "unknown parameter 'nodes'; this notebook's parameters are: n, rate, name, flag",
+        ),
         (("n", "'three'"), "parameter 'n' must be of type int"),
         (("n", "2.5"), "parameter 'n' must be of type int"),
         (("rate", "fast"), "parameter 'rate': 'fast' is not a Python literal"),

@@ -16,8 +16,14 @@ from cloudpad.cli import main
 from cloudpad.exceptions import ParameterError
 from cloudpad.pipeline import sweep
 from cloudpad.pipeline.executors.base import Job, JobResult
+from cloudpad.site import sweep_figures
 
-PARAMS = "n = 2  # count\nrate = 1.5  # per second: arrival rate\nname = 'east'  # region"
+PARAMS = (
+    "n = 2  # count, 1..8: servers\n"
+    "rate = 1.5  # per second, -10..10: arrival rate\n"
+    "name = 'east'  # -, east|west: region\n"
+    "# check: n * rate < 40"
+)
 GLUE = (
     "from myst_nb import glue\n"
     "glue('total', n * rate, display=False)\n"
@@ -56,11 +62,20 @@ def notebook(book):
 @pytest.mark.parametrize(
     ("grid", "message"),
     [
-        ([["m", "1", "2"]], "unknown parameter 'm'; this notebook's parameters are: n, name, rate"),
+        ([["m", "1", "2"]], "unknown parameter 'm'; this notebook's parameters are: n, rate, name"),
         ([["n", "1", "two"]], "parameter 'n': 'two' is not a Python literal"),
         ([["n", "1", "2.5"]], "parameter 'n' must be of type int (default 2), got float 2.5"),
         ([["rate"]], "parameter 'rate' has an empty list of values"),
         ([["n", "1", "1"]], "parameter 'n' lists the value 1 twice"),
+        (
+            [["n", "1", "9"]],
+            "parameter 'n' = 9 is not allowed: it must be a whole number from 1 to 8",
+        ),
+        (
+            [["name", "north"]],
+            "parameter 'name' = 'north' is not allowed: it must be one of 'east'",
+        ),
+        ([["n", "8"], ["rate", "2", "5"]], "must satisfy n * rate < 40; got n = 8, rate = 5.0"),
         ([["n", "1"], ["n", "2"]], "parameter 'n' is swept twice"),
         ([], "nothing to sweep"),
     ],
@@ -93,6 +108,7 @@ def test_sweep_writes_table_figures_and_own_run_folders(book):
     grid = sweep.parse_grid(notebook(book), [["n", "1", "2", "4"], ["rate", "0.5", "2"]])
     fake = FakeExecutor()
     done = sweep.run_sweep(book, grid, executor=fake)
+    figures = sweep_figures.draw(done, sweep.chosen_plots(done))
     assert done.run.ok and len(fake.jobs) == 6
     assert done.folder.parent == book.build_dir / "sweeps"
     assert done.folder.name.startswith("article-")
@@ -113,7 +129,7 @@ def test_sweep_writes_table_figures_and_own_run_folders(book):
     assert all(o.startswith("_build/runs/") for o in outputs)
     assert not (book.executed_dir / "notebooks" / "article.ipynb").exists()
     # Default plots: the results that vary first; one SVG and one PNG each.
-    assert sorted(f.name for f in done.figures) == [
+    assert sorted(f.name for f in figures) == [
         "constant.png",
         "constant.svg",
         "total.png",
@@ -121,7 +137,8 @@ def test_sweep_writes_table_figures_and_own_run_folders(book):
     ]
     svg = (done.folder / "total.svg").read_text()
     assert "rate = 0.5" in svg and "rate = 2.0" in svg  # one line per value of the second
-    assert "n (count)" in svg  # x label with the unit from the parameter's comment
+    # The x label is the parameter's declaration: its name, meaning and unit.
+    assert "n: servers (count)" in svg
 
 
 def test_sweep_uses_the_cache_and_reports_failures(book):
@@ -137,12 +154,27 @@ def test_sweep_uses_the_cache_and_reports_failures(book):
     assert [j.parameters for j in fake.jobs] == [{"rate": -1.0}]  # only the failed one ran
 
 
-def test_plot_of_an_unknown_result_is_refused_after_the_table(book):
+def test_plot_of_an_unknown_result_is_refused_after_the_table(book, capsys):
     grid = sweep.parse_grid(notebook(book), [["n", "1", "2"]])
+    done = sweep.run_sweep(book, grid, executor=FakeExecutor())
     with pytest.raises(sweep.SweepPlotError, match="'nope': not a numeric key result.*total"):
-        sweep.run_sweep(book, grid, plots=["total", "nope"], executor=FakeExecutor())
-    folder = sweep.sweep_dir(book, grid)
-    assert (folder / "results.csv").is_file() and (folder / "total.svg").is_file()
+        sweep.chosen_plots(done, ["total", "nope"])
+    assert (done.folder / "results.csv").is_file()
+    args = ["--root", str(book.root), "sweep", "notebooks/article.ipynb", "-p", "n", "1", "2"]
+    assert main([*args, "--plot", "nope"]) == 2
+    assert "'nope': not a numeric key result" in capsys.readouterr().err
+
+
+def test_a_numeric_parameter_is_a_numeric_axis_labelled_from_its_declaration(book):
+    """A swept number is placed by value (not one tick per value) and labelled with its unit."""
+    grid = sweep.parse_grid(notebook(book), [["rate", "0.5", "1", "4"]])
+    done = sweep.run_sweep(book, grid, executor=FakeExecutor())
+    (svg, _png) = sweep_figures.draw(done, ["total"])
+    text = svg.read_text()
+    assert "rate: arrival rate (per second)" in text
+    # A categorical axis would have one tick per swept value (0.5, 1, 4); a numeric axis has
+    # ticks between them, such as 2.5.
+    assert ">2.5</text>" in text
 
 
 def test_real_sweep_through_the_command_line(book, capsys):

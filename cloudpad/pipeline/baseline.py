@@ -131,14 +131,12 @@ def code_digest(executed: Path) -> str | None:
     return digest.hexdigest()
 
 
-def effective_parameters(
-    executed: Path, overrides: Mapping[str, Any], memo_dir: Path | None = None
-) -> dict[str, Any]:
+def effective_parameters(executed: Path, overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Every parameter's value in a run: the executed notebook's defaults, then the overrides."""
     from cloudpad.pipeline.parameters import notebook_parameters
 
     try:
-        defaults = {n: p.default for n, p in notebook_parameters(executed, memo_dir).items()}
+        defaults = {n: p.default for n, p in notebook_parameters(executed).items()}
     except (CloudpadError, OSError, ValueError):  # an unreadable copy: the overrides only
         defaults = {}
     return {**defaults, **overrides}
@@ -210,9 +208,7 @@ class Inputs:
     def of(cls, project: Project, outcome: Outcome) -> Inputs:
         executed = project.root / outcome.output
         return cls(
-            parameters=effective_parameters(
-                executed, outcome.parameters, project.cache_dir / "parameters"
-            ),
+            parameters=effective_parameters(executed, outcome.parameters),
             code=code_digest(executed),
             environment={
                 k: str(outcome.inputs[k]) for k in ENVIRONMENT_KEYS if k in outcome.inputs

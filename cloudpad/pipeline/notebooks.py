@@ -54,3 +54,17 @@ def read_valid(path: Path) -> nbformat.NotebookNode:
         nbformat.validate(nb)
         _valid.add(key)
     return nb
+
+
+def title(path: Path) -> str:
+    """The notebook's title: its first ``# heading``, else its file name (unreadable: the name)."""
+    try:
+        nb = read(path, mutable=False)
+    except (OSError, ValueError):
+        return path.stem
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem

@@ -1,38 +1,31 @@
-"""An article's parameters: read its ``parameters`` cell, check overrides before running.
+"""An article's parameters: read their declarations, check overrides before any kernel starts.
 
-Every article has exactly one code cell tagged ``parameters`` holding
-assignments of Python literals (``traffic_rps = 1200  # requests per second``).
-Papermill's own inspector (:func:`papermill.inspect_notebook`) reads the names,
-defaults and help comments.  :func:`parse_overrides` turns ``-p NAME VALUE``
-pairs from the command line into typed values and refuses an unknown name or a
-value of the wrong type with a :class:`~cloudpad.exceptions.ParameterError`
-that names the notebook and the parameter, before any kernel starts.
+Every article has exactly one code cell tagged ``parameters``; each line
+assigns a Python literal and declares it in its comment (unit, allowed values,
+meaning: :mod:`cloudpad.declarations`).  :func:`notebook_parameters` reads that
+cell into :class:`~cloudpad.declarations.Declarations`; :func:`parse_overrides`
+turns ``-p NAME VALUE`` pairs from the command line into typed values and
+refuses an unknown name, a value of the wrong type, a value its declaration
+does not allow (out of range, a list of the wrong length, not one of the
+choices, not found in its dataset) or a violated ``# check:`` constraint, with
+a :class:`~cloudpad.exceptions.ParameterError` that names the notebook, the
+parameter, the value and what is allowed — before any kernel starts.
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
-import hashlib
-import json
+import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from cloudpad import declarations
+from cloudpad.declarations import Declaration, Declarations, Lookup
 from cloudpad.exceptions import NotebookError, ParameterError
 from cloudpad.pipeline import notebooks
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One parameter of a notebook: its name, default value and help comment (with unit)."""
-
-    name: str
-    default: Any
-    help: str
 
 
 def parameters_cell_index(nb: nbformat.NotebookNode, path: Path) -> int:
@@ -51,67 +44,43 @@ def parameters_cell_index(nb: nbformat.NotebookNode, path: Path) -> int:
     return tagged[0]
 
 
-def notebook_parameters(path: Path, memo_dir: Path | None = None) -> dict[str, Parameter]:
-    """The parameters of the notebook at ``path``, by name, with their literal defaults.
+def notebook_parameters(path: Path) -> Declarations:
+    """The declared parameters of the notebook at ``path``, in cell order.
 
-    Uses :func:`papermill.inspect_notebook`; each default must be a Python
-    literal (number, string, bool, None, list/tuple/dict of literals).  With
-    ``memo_dir`` the inspection is kept there under a digest of the parameters
-    cell, so an unchanged cell is not inspected again (nor Papermill imported).
+    Raises :class:`NotebookError` for a file that is not a notebook, a notebook
+    without exactly one ``parameters`` cell, or a line of that cell that is not
+    a declaration (naming the notebook and the line).
     """
     try:
         nb = notebooks.read(path, mutable=False)
     except (OSError, ValueError) as exc:
         raise NotebookError(f"{path}: cannot be read as a notebook: {exc}") from None
-    cell = nb.cells[parameters_cell_index(nb, path)]
-    memo = None
-    if memo_dir is not None:
-        digest = hashlib.sha256(cell.source.encode("utf-8")).hexdigest()[:16]
-        memo = memo_dir / f"{digest}.json"
-    found = _inspect(path, memo)
-    params: dict[str, Parameter] = {}
-    for name, info in found.items():
-        try:
-            default = ast.literal_eval(info["default"])
-        except (ValueError, SyntaxError):
-            raise NotebookError(
-                f"{path}: parameter {name!r} has default {info['default']!r}, which is not a "
-                "Python literal (number, string, bool, None, list, tuple or dict)"
-            ) from None
-        params[name] = Parameter(name=name, default=default, help=info.get("help") or "")
-    return params
+    index = parameters_cell_index(nb, path)
+    return declarations.parse(nb.cells[index].source, where=f"{path}, cell {index + 1}")
 
 
-def _inspect(path: Path, memo: Path | None) -> dict[str, dict[str, str]]:
-    """Papermill's inspection of the parameters cell (name -> default text and help)."""
-    if memo is not None and memo.is_file():
-        with contextlib.suppress(OSError, ValueError):
-            return json.loads(memo.read_text(encoding="utf-8"))
-    import papermill  # only when the cell is new to the memo: it takes a while to import
+def data_lookup(data_dir: str | os.PathLike[str] | None = None) -> Lookup:
+    """``lookup(dataset, column)`` over the data folder ``data_dir`` (for ``in D.C`` values)."""
 
-    found = {
-        name: {"default": info["default"], "help": info.get("help") or ""}
-        for name, info in papermill.inspect_notebook(str(path)).items()
-    }
-    if memo is not None:
-        with contextlib.suppress(OSError):  # a memo is an optimisation, never a failure
-            memo.parent.mkdir(parents=True, exist_ok=True)
-            tmp = memo.with_suffix(".tmp")
-            tmp.write_text(json.dumps(found), encoding="utf-8")
-            tmp.replace(memo)
-    return found
+    def lookup(dataset: str, column: str) -> set[Any]:
+        from cloudpad import data
+
+        return data.column_values(dataset, column, data_dir)
+
+    return lookup
 
 
 def _type_name(value: Any) -> str:
     return "None" if value is None else type(value).__name__
 
 
-def coerce(notebook: Path, param: Parameter, text: str) -> Any:
+def coerce(notebook: Path, param: Declaration, text: str) -> Any:
     """Parse the command-line ``text`` for ``param`` as a Python literal of the default's type.
 
     A string default takes the text as it is (quotes optional).  An int value is
     accepted for a float default; a bool is never taken for a number.  A list
-    must hold items of the default list's item type.
+    must hold items of the default list's item type.  Whether the value is
+    allowed is checked afterwards (:func:`check_values`).
     """
     default = param.default
     if isinstance(default, str):
@@ -125,10 +94,15 @@ def coerce(notebook: Path, param: Parameter, text: str) -> Any:
     except (ValueError, SyntaxError):
         raise ParameterError(
             f"{notebook}: parameter {param.name!r}: {text!r} is not a Python literal; "
-            f"expected a value of type {_type_name(default)} like the default {default!r}"
+            f"expected {param.describe()}, like the default {default!r}"
         ) from None
     if _same_kind(default, value):
-        return float(value) if isinstance(default, float) else value
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, list) and isinstance(value, (list, tuple)):
+            sample = default[0] if default else None
+            return [float(v) if isinstance(sample, float) else v for v in value]
+        return value
     raise ParameterError(
         f"{notebook}: parameter {param.name!r} must be of type {_type_name(default)} "
         f"(default {default!r}), got {_type_name(value)} {value!r}"
@@ -145,34 +119,60 @@ def _same_kind(default: Any, value: Any) -> bool:
     if isinstance(default, (list, tuple)):
         if not isinstance(value, (list, tuple)):
             return False
-        kinds = {_type_name(item) for item in default}
-        if len(kinds) != 1:
+        if not default:
             return True
-        (template,) = default[:1]
-        return all(_same_kind(template, item) for item in value)
+        return all(_same_kind(default[0], item) for item in value)
     return isinstance(value, type(default))
 
 
+def check_values(
+    notebook: Path,
+    params: Declarations,
+    values: Mapping[str, Any],
+    lookup: Lookup | None = None,
+) -> None:
+    """Refuse ``values`` that their declarations do not allow, or that break a ``# check:``."""
+    params.check(values, lookup, where=str(notebook))
+
+
 def parse_overrides(
-    notebook: Path, pairs: Iterable[tuple[str, str]], memo_dir: Path | None = None
+    notebook: Path,
+    pairs: Iterable[tuple[str, str]],
+    lookup: Lookup | None = None,
+    *,
+    check: bool = True,
 ) -> dict[str, Any]:
-    """Typed overrides for ``notebook`` from ``(name, text)`` pairs; refuses unknown names."""
-    params = notebook_parameters(notebook, memo_dir)
+    """Typed, checked overrides for ``notebook`` from ``(name, text)`` pairs.
+
+    Refuses an unknown name, a wrong type and (unless ``check`` is false, for a
+    sweep that checks each combination itself) a value that is not allowed.
+    """
+    params = notebook_parameters(notebook)
     values: dict[str, Any] = {}
     for name, text in pairs:
         if name not in params:
-            known = ", ".join(sorted(params)) or "(none)"
+            known = ", ".join(params) or "(none)"
             raise ParameterError(
                 f"{notebook}: unknown parameter {name!r}; this notebook's parameters are: {known}"
             )
         values[name] = coerce(notebook, params[name], text)
+    if check:
+        check_values(notebook, params, values, lookup)
     return values
 
 
-def describe(params: Mapping[str, Parameter]) -> str:
-    """A plain-text table of parameters (name, default, help) for ``cloudpad params``."""
-    width = max((len(n) for n in params), default=4)
-    lines = [f"{'name':<{width}}  default  (help)"]
-    for p in params.values():
-        lines.append(f"{p.name:<{width}}  {p.default!r}  ({p.help})")
-    return "\n".join(lines)
+def describe(params: Declarations) -> str:
+    """``cloudpad params``: a text table of name, default, unit, allowed values and meaning."""
+    rows = [("name", "default", "unit", "allowed", "meaning")]
+    rows += [
+        (p.name, repr(p.default), p.unit or "-", p.allowed.spec(), p.meaning)
+        for p in params.values()
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [
+        "  ".join(f"{c:<{w}}" for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+        for r in rows
+    ]
+    for c in params.constraints:
+        lines.append(f"check: {c.expression}")
+    return "\n".join(line.rstrip() for line in lines)

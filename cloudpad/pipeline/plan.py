@@ -2,9 +2,11 @@
 
 :func:`prepare` refuses bad input before any kernel starts: a file that is not a
 notebook, a notebook without exactly one ``parameters`` cell or with another
-kernel, an unknown ``-p`` name or a value of the wrong type, a malformed
-timeout key.  Each refusal is a :class:`~cloudpad.exceptions.CloudpadError`
-naming the notebook and what is wrong.
+kernel, a parameters cell that is not a declaration, an unknown ``-p`` name,
+a value of the wrong type or one its declaration does not allow (range,
+choices, list length, a ``# check:`` constraint), a malformed timeout key.
+Each refusal is a :class:`~cloudpad.exceptions.CloudpadError` naming the
+notebook and what is wrong.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import nbformat
 from cloudpad.exceptions import ConfigError, NotebookError
 from cloudpad.pipeline import notebooks
 from cloudpad.pipeline.executors.base import KERNEL
-from cloudpad.pipeline.parameters import notebook_parameters, parse_overrides
+from cloudpad.pipeline.parameters import data_lookup, notebook_parameters, parse_overrides
 from cloudpad.pipeline.project import Project
 
 
@@ -123,13 +125,13 @@ def check_kernel() -> None:
         ) from None
 
 
-def check_notebook(notebook: Path, memo_dir: Path | None = None) -> nbformat.NotebookNode:
-    """Refuse a file that is not a valid notebook with a ``parameters`` cell and kernel python3."""
+def check_notebook(notebook: Path) -> nbformat.NotebookNode:
+    """Refuse a file that is not a valid notebook with declared parameters and kernel python3."""
     nb = read_notebook(notebook)
     kernel = nb.metadata.get("kernelspec", {}).get("name")
     if kernel != KERNEL:
         raise NotebookError(f"{notebook}: kernelspec name must be {KERNEL!r}, got {kernel!r}")
-    notebook_parameters(notebook, memo_dir)
+    notebook_parameters(notebook)
     return nb
 
 
@@ -169,9 +171,10 @@ def prepare(
     default_timeout = project.timeout_s()
     wall = project.notebook_timeout_s()
     plan = []
+    lookup = data_lookup(project.data_dir)
     for nb_path in select(project, notebooks):
-        nb = check_notebook(nb_path, project.cache_dir / "parameters")
-        params = parse_overrides(nb_path, pairs, project.cache_dir / "parameters") if pairs else {}
+        nb = check_notebook(nb_path)
+        params = parse_overrides(nb_path, pairs, lookup) if pairs else {}
         timeout = notebook_timeout(nb_path, default_timeout, nb)
         plan.append(Planned(nb_path, params, timeout, wall))
     return plan

@@ -33,9 +33,14 @@ DEFAULT_NOTEBOOK_TIMEOUT_S: float = 900.0
 
 @dataclass(frozen=True)
 class Project:
-    """A book project on disk: its root folder and the files that define it."""
+    """A book project on disk: its root folder and the files that define it.
+
+    ``generated`` names the toc entries that are generated pages (written by
+    the site at render time, so they have no source file in the book).
+    """
 
     root: Path
+    generated: frozenset[str] = frozenset()
 
     @property
     def config_path(self) -> Path:
@@ -109,17 +114,14 @@ class Project:
         """The notebooks of the book, in toc order, as absolute paths.
 
         Raises :class:`ConfigError` naming every toc entry that has no file and
-        is not a generated page.
+        is not one of the :attr:`generated` pages.
         """
-        from cloudpad.site.registry import entries
-
-        generated = entries()
         missing = []
         found = []
         for entry in self.toc_entries():
             source = self.resolve_entry(entry)
             if source is None:
-                if entry not in generated:
+                if entry not in self.generated:
                     missing.append(entry)
                 continue
             if source.suffix == ".ipynb":
@@ -187,12 +189,12 @@ def exclusive(project: Project, on_wait: Callable[[str], None] | None = None) ->
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def find_project(start: Path | None = None) -> Project:
+def find_project(start: Path | None = None, generated: frozenset[str] = frozenset()) -> Project:
     """The project whose folder holds ``_toc.yml``: ``start`` or its nearest parent."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "_toc.yml").is_file() and (folder / "_config.yml").is_file():
-            return Project(folder)
+            return Project(folder, generated)
     raise ConfigError(
         f"no book project found at or above {here}: expected a folder with _config.yml and "
         "_toc.yml (pass --root DIR)"

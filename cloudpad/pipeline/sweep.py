@@ -4,12 +4,12 @@
 before any kernel starts (:func:`parse_grid`), runs the grid through the
 runner (the same cache, in parallel, on any executor: each combination is a
 ``-p`` run with its own cache record and its own folder ``_build/runs/<digest>/``
-for the executed notebook), and writes into ``_build/sweeps/<stem>-<digest>/``:
-
-* ``results.csv``: one row per combination, the swept parameters, then every
-  numeric key result, then the run's status and its executed notebook;
-* ``<result>.svg`` and ``<result>.png`` for each chosen result, plotted against
-  the first swept parameter (one line per combination of the others).
+for the executed notebook), and writes ``_build/sweeps/<stem>-<digest>/results.csv``:
+one row per combination, the swept parameters, then every numeric key result,
+then the run's status and its executed notebook.  The figures of chosen results
+(``<result>.svg`` and ``.png`` in the same folder) are drawn outside the
+pipeline, by :mod:`cloudpad.site.sweep_figures`; :func:`chosen_plots` says
+which results to draw.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cloudpad.declarations import Lookup
 from cloudpad.exceptions import ParameterError
 from cloudpad.pipeline import runner
 from cloudpad.pipeline.baseline import is_number
 from cloudpad.pipeline.executors.base import Executor
 from cloudpad.pipeline.outcomes import Outcome, RunResult
-from cloudpad.pipeline.parameters import notebook_parameters, parse_overrides
+from cloudpad.pipeline.parameters import check_values, notebook_parameters, parse_overrides
 from cloudpad.pipeline.plan import Planned, prepare
 from cloudpad.pipeline.project import Project
 
@@ -59,12 +60,16 @@ class Grid:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def parse_grid(notebook: Path, specs: Sequence[Sequence[str]]) -> Grid:
+def parse_grid(
+    notebook: Path, specs: Sequence[Sequence[str]], lookup: Lookup | None = None
+) -> Grid:
     """The grid of ``-p NAME V1 V2 …`` specs; :class:`ParameterError` for any bad one.
 
     Refused, naming the notebook, the parameter, the value and what is allowed:
     no ``-p`` at all, a name without values, a name given twice, an unknown
-    name, a value of the wrong type, a value listed twice.
+    name, a value of the wrong type, a value its declaration does not allow, a
+    value listed twice, and a combination that breaks a ``# check:`` constraint.
+    ``lookup`` resolves values declared ``in DATASET.COLUMN``.
     """
     if not specs:
         raise ParameterError(
@@ -87,7 +92,10 @@ def parse_grid(notebook: Path, specs: Sequence[Sequence[str]]) -> Grid:
             )
         typed: list[Any] = []
         for text in texts or [""]:
-            value = parse_overrides(notebook, [(name, text)])[name]
+            value = parse_overrides(notebook, [(name, text)], lookup, check=False)[name]
+            problem = params[name].problem(value, lookup)
+            if problem:
+                raise ParameterError(f"{notebook}: {problem}")
             if any(value == v and type(value) is type(v) for v in typed):
                 raise ParameterError(
                     f"{notebook}: parameter {name!r} lists the value {value!r} twice; "
@@ -96,7 +104,10 @@ def parse_grid(notebook: Path, specs: Sequence[Sequence[str]]) -> Grid:
             typed.append(value)
         names.append(name)
         values.append(tuple(typed))
-    return Grid(notebook, tuple(names), tuple(values))
+    grid = Grid(notebook, tuple(names), tuple(values))
+    for combo in grid.combinations():
+        check_values(notebook, params, combo, lookup)
+    return grid
 
 
 def sweep_dir(project: Project, grid: Grid) -> Path:
@@ -147,71 +158,6 @@ def default_plots(outcomes: Sequence[Outcome], count: int = DEFAULT_PLOTS) -> li
     return (varying + [n for n in names if n not in varying])[:count]
 
 
-def _unit(help_text: str) -> str:
-    """The unit a parameter's comment starts with (``"ms: …"`` -> ``"ms"``; a short one whole)."""
-    head = help_text.split(":", 1)[0].strip()  # the whole comment when it has no colon
-    return head if 0 < len(head) <= 20 else ""
-
-
-def plot(
-    folder: Path, grid: Grid, outcomes: Sequence[Outcome], names: Sequence[str], title: str = ""
-) -> list[Path]:
-    """One figure per result in ``names`` against the first swept parameter; returns the files.
-
-    Other swept parameters make one line each per combination (legend).  A
-    numeric parameter is a numeric axis; any other is one tick per value.
-    """
-    import matplotlib
-    import matplotlib.style
-    from matplotlib.figure import Figure
-
-    from cloudpad.style import PALETTE, style_path
-
-    x_name, others = grid.names[0], grid.names[1:]
-    help_text = notebook_parameters(grid.notebook)[x_name].help
-    numeric_x = all(is_number(v) for v in grid.values[0])
-    positions = {repr(v): i for i, v in enumerate(grid.values[0])}
-    ok = [o for o in outcomes if o.status != "failed"]
-
-    def x_of(value: Any) -> Any:
-        return value if numeric_x else positions[repr(value)]
-
-    series: dict[tuple, list[Outcome]] = {}
-    for o in ok:
-        series.setdefault(tuple(repr(o.parameters[n]) for n in others), []).append(o)
-    style = {"svg.hashsalt": "cloudpad"}
-    files = []
-    for name in names:
-        with matplotlib.style.context(style_path()), matplotlib.rc_context(style):
-            fig = Figure(figsize=(7, 4.2))
-            ax = fig.add_subplot()
-            for i, (key, runs) in enumerate(series.items()):
-                points = sorted(
-                    (x_of(o.parameters[x_name]), o.key_results[name])
-                    for o in runs
-                    if is_number(o.key_results.get(name))
-                )
-                if not points:
-                    continue
-                label = ", ".join(f"{n} = {v}" for n, v in zip(others, key, strict=True))
-                xs, ys = zip(*points, strict=True)
-                ax.plot(xs, ys, marker="o", color=PALETTE[i % len(PALETTE)], label=label or None)
-            if not numeric_x:
-                ax.set_xticks(range(len(grid.values[0])), [str(v) for v in grid.values[0]])
-            unit = _unit(help_text)
-            ax.set_xlabel(f"{x_name} ({unit})" if unit else x_name)
-            ax.set_ylabel(name)
-            ax.set_title(f"{name} against {x_name}" + (f"\n{title}" if title else ""))
-            if others:
-                ax.legend(title="swept", fontsize="small")
-            fig.tight_layout()
-            for suffix in ("svg", "png"):
-                path = folder / f"{name}.{suffix}"
-                fig.savefig(path, metadata={"Date": None} if suffix == "svg" else None)
-                files.append(path)
-    return files
-
-
 @dataclass
 class SweepResult:
     """What a sweep ran and wrote."""
@@ -221,27 +167,18 @@ class SweepResult:
     folder: Path
     table: Path
     results: list[str]
-    figures: list[Path]
 
 
 def run_sweep(
     project: Project,
     grid: Grid,
     *,
-    plots: Sequence[str] = (),
     jobs: int | None = None,
     force: bool = False,
     executor: Executor | None = None,
     progress: runner.Progress | None = None,
 ) -> SweepResult:
-    """Run every combination of ``grid`` and write the table and figures.
-
-    ``plots`` names the results to plot (default: :func:`default_plots`);
-    :class:`ParameterError` names a chosen result that no run published as a
-    number (the table is written first).
-    """
-    from cloudpad.site.links import notebook_title
-
+    """Run every combination of ``grid`` and write the table (``results.csv``)."""
     result = runner.run(
         project,
         plan=plan(project, grid),
@@ -253,16 +190,19 @@ def run_sweep(
     folder = sweep_dir(project, grid)
     table = folder / "results.csv"
     results = write_csv(table, grid, result.outcomes)
-    unknown = [n for n in plots if n not in results]
-    chosen = list(dict.fromkeys(plots)) or default_plots(result.outcomes)
-    for old in [*folder.glob("*.svg"), *folder.glob("*.png")]:
-        old.unlink()
-    known = [n for n in chosen if n in results]
-    figures = plot(folder, grid, result.outcomes, known, notebook_title(grid.notebook))
-    sweep = SweepResult(grid, result, folder, table, results, figures)
-    if unknown and results:
+    return SweepResult(grid, result, folder, table, results)
+
+
+def chosen_plots(sweep: SweepResult, plots: Sequence[str] = ()) -> list[str]:
+    """The results to draw: ``plots`` (default: :func:`default_plots`), each checked.
+
+    Raises :class:`SweepPlotError` naming a chosen result that no run published
+    as a number.
+    """
+    unknown = [n for n in plots if n not in sweep.results]
+    if unknown and sweep.results:
         raise SweepPlotError(sweep, unknown)
-    return sweep
+    return list(dict.fromkeys(plots)) or default_plots(sweep.run.outcomes)
 
 
 class SweepPlotError(ParameterError):

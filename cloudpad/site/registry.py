@@ -13,9 +13,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from cloudpad.pipeline.outcomes import Outcome
-from cloudpad.pipeline.project import Project
+from cloudpad.pipeline.project import Project, find_project
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,13 @@ PAGES: tuple[Page, ...] = (
 )
 
 
-def entries() -> set[str]:
+def entries() -> frozenset[str]:
     """The toc entries of the generated pages."""
-    return {page.entry for page in PAGES}
+    return frozenset(page.entry for page in PAGES)
+
+
+def book(root: Path | None = None) -> Project:
+    """The book at ``root`` (default: found from the current folder) with its generated pages."""
+    if root is None:
+        return find_project(generated=entries())
+    return Project(root.resolve(), entries())
