@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from cloudpad import declarations
 from cloudpad.site.registry import entries as generated_entries
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,23 +68,81 @@ def test_stored_clean(path):
     assert "papermill" not in nb.metadata
 
 
+def parameters_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    return cell
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_parameters_cell(path):
+    """One declaration per input, one quantity per parameter, checked by the next cell."""
     nb = read(path)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
-    source = tagged[0].source
-    tree = ast.parse(source)
-    lines = source.splitlines()
-    assert tree.body, "the parameters cell is empty"
-    for node in tree.body:
-        assert isinstance(node, ast.Assign), f"line {node.lineno}: only assignments allowed"
-        ast.literal_eval(node.value)  # a literal, so `-p` can override it
-        line = lines[node.end_lineno - 1]
-        assert "#" in line, f"line {node.lineno}: {line!r} needs a comment giving its unit"
+    found = declarations.parse(tagged[0].source, where=str(path))  # refuses a bad line
+    assert len(found) >= 3, "an article has inputs"
+    for d in found.values():
+        assert d.meaning and len(d.meaning) >= 8, f"{d.name}: say what it means"
+        if d.is_list:
+            # A list only for several values of one quantity compared side by side: every item
+            # is the same kind of value, checked against one declaration of its own.
+            kinds = {type(item) for item in d.default}
+            assert len(kinds) <= 1, f"{d.name} bundles several kinds of value: {d.default!r}"
     index = nb.cells.index(tagged[0])
     following = nb.cells[index + 1].source
-    assert "article.parameters(" in following, "the cell after the parameters checks them"
+    assert "article.parameters(globals())" in following, "the cell after the parameters checks them"
+    assert "Rule(" not in "\n".join(c.source for c in nb.cells if c.cell_type == "code"), (
+        "parameters are declared once, in the parameters cell's comments"
+    )
+
+
+#: Numbers that are not assumptions about the reader's system: unit conversions and identities.
+NOT_ASSUMPTIONS = {0, 1, 2, 100, 1000, 1024, 60, 24, 3600, 8760, 1e6, 1e9}
+#: Literals a notebook may assign outside its parameters cell, each with the reason.
+ALLOWED_LITERALS: dict[str, dict[str, str]] = {}
+
+
+def _assumed_literals(source: str) -> list[str]:
+    """``name = ...number...`` assignments outside plotting blocks, with the numbers found."""
+    tree = ast.parse(source)
+    plotting = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With) and "figure" in ast.unparse(node.items[0].context_expr):
+            plotting |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in plotting or not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            continue
+        numbers = [
+            n.value
+            for n in ast.walk(node.value)
+            if node.value is not None
+            if isinstance(n, ast.Constant)
+            and isinstance(n.value, (int, float))
+            and not isinstance(n.value, bool)
+            and n.value not in NOT_ASSUMPTIONS
+        ]
+        if numbers:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found.append(f"{', '.join(ast.unparse(t) for t in targets)} = ... {numbers}")
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_assumption_is_left_as_a_literal_in_a_later_cell(path):
+    """Every number a later cell assigns as an assumption is a parameter instead."""
+    nb = read(path)
+    allowed = ALLOWED_LITERALS.get(path.stem, {})
+    flagged = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or cell is parameters_cell(nb):
+            continue
+        for item in _assumed_literals(cell.source):
+            if item.split(" = ")[0] not in allowed:
+                flagged.append(f"cell {i + 1}: {item}")
+    assert not flagged, "make these parameters (or allow-list a constant with its reason):\n" + (
+        "\n".join(flagged)
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -113,11 +172,14 @@ def test_article_shape(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_code_cells_stay_short(path):
-    """Every code cell, shown or hidden, is at most 15 lines (the article standard)."""
+    """Every code cell but the parameters cell, shown or hidden, is at most 15 lines."""
+    nb = read(path)
     long = {
         i + 1: len(cell.source.splitlines())
-        for i, cell in enumerate(read(path).cells)
-        if cell.cell_type == "code" and len(cell.source.splitlines()) > 15
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        and cell is not parameters_cell(nb)
+        and len(cell.source.splitlines()) > 15
     }
     assert long == {}, f"cells over 15 lines (cell: lines): {long}"
 
