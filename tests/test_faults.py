@@ -58,7 +58,10 @@ def one_sentence(text: str) -> None:
             "unknown parameter 'nodes'; this notebook's parameters are: n, slo, region",
         ),
         (("n", "2.5"), "parameter 'n' must be of type int (default 2), got float 2.5"),
-        (("slo", "high"), "parameter 'slo': 'high' is not a Python literal; expected a value of"),
+        (
+            ("slo", "high"),
+            "parameter 'slo': 'high' is not a Python literal; expected a number from 0.9 to 1 (fraction)",
+        ),
     ],
     ids=["unknown-name", "wrong-type", "not-a-literal"],
 )
@@ -71,16 +74,53 @@ def test_parameter_refused_before_any_kernel(make_book, capsys, pair, expected):
     assert not book.executed_dir.exists()  # no kernel started
 
 
-def test_out_of_range_parameter_checked_in_the_notebook(make_book, capsys):
-    book = make_book({"a": (PARAMS, [CHECKED])})
-    code, text = run_cli(book, capsys, "run", "notebooks/a.ipynb", "-p", "slo", "1.5")
-    assert code == 2
-    assert "REFUSED notebooks/a.ipynb, cell 3" in text
-    assert "parameter 'slo' = 1.5 is not allowed: it must be a number in [0.9, 1]" in text
+@pytest.mark.parametrize(
+    ("pair", "expected"),
+    [
+        (("slo", "1.5"), "parameter 'slo' = 1.5 is not allowed: it must be a number from 0.9 to 1"),
+        (("n", "11"), "parameter 'n' = 11 is not allowed: it must be a whole number from 1 to 10"),
+        (
+            ("zones", "[1, 2, 3, 4]"),
+            "'zones' = [1, 2, 3, 4] is not allowed: it must be a list of 1",
+        ),
+        (("zones", "[5]"), "it must be a list of 1 to 3 items, each a whole number from 1 to 3"),
+        (("n", "1"), "the parameters must satisfy len(zones) <= n; got n = 1, zones = [1, 2]"),
+    ],
+    ids=["out-of-range", "out-of-range-int", "list-too-long", "list-item", "constraint"],
+)
+def test_value_its_declaration_does_not_allow_refused_before_any_kernel(
+    make_book, capsys, monkeypatch, pair, expected
+):
+    params = (
+        PARAMS
+        + "\nzones = [1, 2]  # -, list of 1..3, each 1..3: zones used\n# check: len(zones) <= n"
+    )
+    book = make_book({"a": (params, [CHECKED])})
+    monkeypatch.setattr("cloudpad.cli._make_executor", _no_executor)
+    code, text = run_cli(book, capsys, "run", "notebooks/a.ipynb", "-p", *pair)
+    assert code == 2, text
+    assert expected in text and "notebooks/a.ipynb" in text
     one_sentence(text)
-    code, verbose = run_cli(book, capsys, "--verbose", "run", "notebooks/a.ipynb", "-p", "slo", "2")
-    assert code == 2 and "cloudpad/article.py" in verbose  # the traceback only when asked for
-    assert "cloudpad/article.py" not in text
+    assert not book.executed_dir.exists()
+
+
+def _no_executor(*_args, **_kwargs):
+    raise AssertionError("an executor (and its kernels) was started for refused input")
+
+
+def test_the_notebook_checks_its_declaration_again_when_run_without_cloudpad(make_book):
+    """Papermill directly (or JupyterLab) runs the same check inside the kernel."""
+    import papermill
+
+    book = make_book({"a": (PARAMS, [CHECKED])})
+    source = book.root / "notebooks" / "a.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        papermill.execute_notebook(
+            str(source), str(book.root / "out.ipynb"), parameters={"slo": 1.5}, progress_bar=False
+        )
+    assert "parameter 'slo' = 1.5 is not allowed: it must be a number from 0.9 to 1" in str(
+        caught.value
+    )
 
 
 # --- timeouts ---------------------------------------------------------------------------------
