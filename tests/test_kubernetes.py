@@ -40,6 +40,19 @@ def test_aks_worked_example_4_gb_70_pods_hits_the_25_percent_cap():
     assert r.memory_mib == pytest.approx(1000)
 
 
+def test_aks_memory_capped_follows_the_worked_examples():
+    # AKS_PAGE's two examples above: 8 GB with 30 pods reserves 20 MB * 30 + 50 MB = 650 MB,
+    # below a quarter of 8 GB; 4 GB with 70 pods reserves the 25 % (1000 MB < 1450 MB).
+    assert not k8s.aks_memory_capped(8000 / 1024, 30)
+    assert k8s.aks_memory_capped(4000 / 1024, 70)
+    # At the boundary the two are equal: 25 % of 4 GiB = 1024 MiB = 20 * 48.7 + 50; 48 pods
+    # (1010 MiB) stay under the cap, 49 pods (1030 MiB) go over it.
+    assert not k8s.aks_memory_capped(4, 48)
+    assert k8s.aks_memory_capped(4, 49)
+    with pytest.raises(ValueError, match="max_pods"):
+        k8s.aks_memory_capped(4, 0)
+
+
 @pytest.mark.parametrize(
     ("cores", "millicores"),
     [(1, 60), (2, 100), (4, 140), (8, 180), (16, 260), (32, 420), (64, 740)],
@@ -411,6 +424,15 @@ def test_right_sized_vm_groups_by_hand():
     # Never above the real VM groups on the same prices.
     real = k8s.vm_groups(services, types, min_vms=2).set_index("service")["monthly_cost_usd"]
     assert (out["monthly_cost_usd"] <= real + 1e-9).all()
+
+
+def test_sweep_sizes_dense_then_every_fifth():
+    assert k8s.sweep_sizes(60) == [*range(1, 16), 20, 25, 30, 35, 40, 45, 50, 55, 60]
+    assert k8s.sweep_sizes(7) == [1, 2, 3, 4, 5, 6, 7]
+    assert k8s.sweep_sizes(22) == [*range(1, 16), 20, 22]  # the largest is always swept
+    assert k8s.sweep_sizes(12, every_up_to=4, step=3) == [1, 2, 3, 4, 6, 9, 12]
+    with pytest.raises(ValueError, match="largest"):
+        k8s.sweep_sizes(0)
 
 
 def test_break_even_sweep_on_the_book_platform():

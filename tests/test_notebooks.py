@@ -105,6 +105,7 @@ ALLOWED_LITERALS: dict[str, dict[str, str]] = {
         "alloc": "x-axis of fig-tail (display)",
         "line": "line styles of fig-tail (display)",
     },
+    "kubernetes-migration": {"r4": "the prose's worked example: a 4-vCPU, 16-GiB node"},
 }
 
 

@@ -7,7 +7,8 @@ What a managed node keeps for itself, following each provider's published rule
 same platform run as one VM group per service (:func:`vm_groups`), batch jobs
 on interruptible capacity that restart after an interruption
 (:func:`restart_hours`, :func:`batch_costs`), and the platform size at which a
-shared cluster becomes cheaper than VM groups (:func:`break_even_sweep`).
+shared cluster becomes cheaper than VM groups (:func:`break_even_sweep` over
+:func:`sweep_sizes`).
 
 Units: CPU in millicores where a provider states it so (``cpu_millicores``) and
 in vCPU in packing tables (1 vCPU = 1,000 millicores); memory in MiB where a
@@ -38,8 +39,18 @@ SERVICE_OF_CLOUD: dict[str, str] = {"gcp": "gke", "azure": "aks", "aws": "eks"}
 #: ("No more than 110 pods per node", kubernetes.io, "Considerations for large clusters").
 KUBELET_DEFAULT_MAX_PODS: int = 110
 
+#: Pods per node on AKS with the legacy Azure CNI (Microsoft Learn, "IP address planning
+#: for AKS": 250 with Azure CNI Overlay, 110 with kubenet or CNI Pod Subnet, 30 legacy).
+AKS_LEGACY_CNI_MAX_PODS: int = 30
+
 #: Hard eviction threshold ``memory.available < 100Mi`` on GKE, AKS >= 1.29 and EKS.
 EVICTION_MIB: float = 100.0
+
+#: AKS (1.29 and later) memory reservation ``min(20 MB x max_pods + 50 MB, 25 % of memory)``
+#: (Microsoft Learn, "Node resource reservations in AKS"); MB read as MiB.
+AKS_MIB_PER_POD: float = 20.0
+AKS_BASE_MIB: float = 50.0
+AKS_MAX_MEMORY_FRACTION: float = 0.25
 
 MIB_PER_GIB: float = 1024.0
 
@@ -178,7 +189,7 @@ def reserved(
         mem = 255.0 if gib < 1.0 else MIB_PER_GIB * _tiered(gib, *_GKE_MEMORY)
     elif provider == "aks":
         cpu = 1000.0 * _tiered(v, *_AKS_CPU)
-        mem = min(20.0 * pods + 50.0, 0.25 * MIB_PER_GIB * gib)
+        mem = min(_aks_pods_mib(pods), _aks_cap_mib(gib))
     else:
         cpu = float(_eks_cpu_millicores(v))
         mem = 11.0 * pods + 255.0
@@ -190,6 +201,25 @@ def reserved(
             f"{r.allocatable_memory_mib:.0f} MiB)"
         )
     return r
+
+
+def _aks_pods_mib(max_pods: int) -> float:
+    return AKS_MIB_PER_POD * max_pods + AKS_BASE_MIB
+
+
+def _aks_cap_mib(memory_gib: float) -> float:
+    return AKS_MAX_MEMORY_FRACTION * MIB_PER_GIB * memory_gib
+
+
+def aks_memory_capped(memory_gib: float, max_pods: int) -> bool:
+    """Whether AKS's memory reservation on a node is its 25 % cap rather than the per-pod rule.
+
+    True when ``25 % of memory < 20 MiB x max_pods + 50 MiB`` (the rule of
+    :func:`reserved`): the pod limit no longer changes what the node keeps.
+    """
+    gib = float(checks.positive("memory_gib", memory_gib))
+    pods = checks.whole("max_pods", max_pods, minimum=1)
+    return _aks_cap_mib(gib) < _aks_pods_mib(pods)
 
 
 def reservation_shares(
@@ -705,6 +735,20 @@ def sweep_ratio(sweep: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """
     ratio = (sweep["cluster"] / sweep[baseline]).groupby(sweep["services"])
     return pd.DataFrame({"median": ratio.median(), "low": ratio.min(), "high": ratio.max()})
+
+
+def sweep_sizes(largest: int, every_up_to: int = 15, step: int = 5) -> list[int]:
+    """Platform sizes for :func:`break_even_sweep`: all up to ``every_up_to``, then every ``step``.
+
+    From 1 to ``min(every_up_to, largest)`` every size, then the multiples of
+    ``step`` above ``every_up_to`` up to ``largest``, and ``largest`` itself, in
+    increasing order: dense where the break-even usually lies, sparse beyond.
+    """
+    top = checks.whole("largest", largest, minimum=1)
+    dense = checks.whole("every_up_to", every_up_to, minimum=1)
+    k = checks.whole("step", step, minimum=1)
+    first = (dense // k + 1) * k  # the first multiple of step above the dense range
+    return sorted({*range(1, min(dense, top) + 1), *range(first, top + 1, k), top})
 
 
 def break_even_size(sweep: pd.DataFrame, baseline: str) -> int | None:
