@@ -106,6 +106,7 @@ ALLOWED_LITERALS: dict[str, dict[str, str]] = {
         "line": "line styles of fig-tail (display)",
     },
     "kubernetes-migration": {"r4": "the prose's worked example: a 4-vCPU, 16-GiB node"},
+    "small-team": {"mark": "marker style shared by four figures (display)"},
 }
 
 
