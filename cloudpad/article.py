@@ -54,7 +54,7 @@ def parameters(values: Mapping[str, Any], source: str | None = None) -> pd.DataF
     is ``globals()`` of the notebook): the latest cell that is a whole
     declaration, so the check works the same under ``cloudpad run``, Papermill
     and JupyterLab.  Every declared value and every ``# check:`` line is
-    checked (a dataset column through :func:`cloudpad.data.column_values`);
+    checked (dataset values through :func:`cloudpad.data.rows_of`);
     a value that is not allowed raises :class:`ParameterError` naming the
     parameter, the value and what is allowed.  Also applies the book's figure
     style, so this is the one call an article makes before its model.
@@ -70,7 +70,7 @@ def parameters(values: Mapping[str, Any], source: str | None = None) -> pd.DataF
     if missing:
         raise ParameterError(f"no value given for parameter(s) {', '.join(missing)}")
     given = {name: values[name] for name in found}
-    found.check(given, lookup=data.column_values)
+    found.check(given, lookup=data.lookup())
     rows = []
     for d in found.values():
         shown = given[d.name]

@@ -22,11 +22,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cloudpad import data
 from cloudpad.exceptions import CloudpadError
 from cloudpad.pipeline import baseline, notebooks, sweep
 from cloudpad.pipeline.executors.base import Executor
 from cloudpad.pipeline.outcomes import Outcome, failure_report
-from cloudpad.pipeline.parameters import data_lookup
 from cloudpad.pipeline.plan import check_notebook, select
 from cloudpad.pipeline.project import Project, exclusive
 from cloudpad.site import sweep_figures
@@ -240,7 +240,7 @@ def accept_command(project: Project, console: Console) -> int:
 def sweep_command(project: Project, console: Console, args: argparse.Namespace) -> int:
     (notebook,) = select(project, [args.notebook])
     check_notebook(notebook)
-    grid = sweep.parse_grid(notebook, args.parameter, data_lookup(project.data_dir))
+    grid = sweep.parse_grid(notebook, args.parameter, data.lookup(project.data_dir))
     executor = make_executor(args)
     total = len(grid.combinations())
     counts = {"hits": 0, "failed": 0}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -249,21 +249,42 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None) -> pd.DataFr
     return frame
 
 
-def column_values(
-    dataset: str, column: str, data_dir: str | os.PathLike[str] | None = None
-) -> set[Any]:
-    """The distinct values of ``column`` in ``dataset`` (for parameters declared ``in D.C``).
+def rows_of(
+    dataset: str, columns: tuple[str, ...], data_dir: str | os.PathLike[str] | None = None
+) -> set[tuple[Any, ...]]:
+    """The distinct rows of ``columns`` in ``dataset``, as tuples of plain Python values.
 
-    The dataset is read with :func:`load` (validated); raises :class:`DataError`
-    naming the dataset and its columns when ``column`` is not one of them.
+    What a parameter declared ``in DATASET.COLUMN`` or a ``# row:`` line is
+    checked against (:mod:`cloudpad.declarations`).  The dataset is read with
+    :func:`load` (validated); raises :class:`DataError` naming the dataset and
+    its columns when one of ``columns`` is not among them.
     """
     frame = load(dataset, data_dir)
-    if column not in frame.columns:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
         raise DataError(
-            f"dataset {dataset!r} has no column {column!r}; its columns are: "
-            + ", ".join(frame.columns)
+            f"dataset {dataset!r} has no column {', '.join(map(repr, missing))}; its columns "
+            "are: " + ", ".join(frame.columns)
         )
-    return {value.item() if hasattr(value, "item") else value for value in frame[column].dropna()}
+    plain = frame[list(columns)].dropna().astype(object)
+    return {
+        tuple(v.item() if hasattr(v, "item") else v for v in row)
+        for row in plain.itertuples(index=False)
+    }
+
+
+def lookup(
+    data_dir: str | os.PathLike[str] | None = None,
+) -> Callable[[str, tuple[str, ...]], set[tuple[Any, ...]]]:
+    """:func:`rows_of` over one data folder, each dataset read once (a declarations lookup)."""
+    memo: dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]] = {}
+
+    def rows(dataset: str, columns: tuple[str, ...]) -> set[tuple[Any, ...]]:
+        if (dataset, columns) not in memo:
+            memo[dataset, columns] = rows_of(dataset, columns, data_dir)
+        return memo[dataset, columns]
+
+    return rows
 
 
 def _check_resource_entry(resource: Mapping[str, Any], folder: Path) -> None:

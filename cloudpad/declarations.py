@@ -28,7 +28,11 @@ The comment reads ``UNIT, ALLOWED: MEANING``:
 
 A line ``# check: EXPRESSION`` states a constraint between parameters
 (comparisons, arithmetic, ``and``/``or``/``not``, ``len``/``min``/``max``/
-``abs``/``sum`` over parameter names and numbers); it must hold.
+``abs``/``sum`` over parameter names and numbers); it must hold.  A line
+``# row: DATASET has COLUMN[=PARAMETER], ...`` says that the values together
+name one row of a dataset (``# row: instance_prices has provider, region,
+instance_type``): each column is matched by the parameter of the same name, or
+by the one written after ``=``.
 
 :func:`parse` reads a cell into :class:`Declarations`; :meth:`Declarations.check`
 refuses values with a :class:`~cloudpad.exceptions.ParameterError` naming the
@@ -61,6 +65,7 @@ __all__ = [
     "Declarations",
     "ListOf",
     "Range",
+    "Row",
     "Text",
     "parse",
 ]
@@ -69,8 +74,11 @@ __all__ = [
 FORM = "NAME = VALUE  # UNIT, ALLOWED: MEANING"
 EXAMPLE = "service_ms = 25.0  # ms, 0.1..60000: mean service time of one request"
 
-Lookup = Callable[[str, str], set[Any]]
-"""``lookup(dataset, column)``: the values found in a dataset's column (for ``in D.C``)."""
+Lookup = Callable[[str, tuple[str, ...]], set[tuple[Any, ...]]]
+"""``lookup(dataset, columns)``: the rows of those columns found in a dataset, as tuples.
+
+Used for values declared ``in DATASET.COLUMN`` (one column) and ``# row:`` lines.
+"""
 
 
 def _number(text: str) -> float:
@@ -158,9 +166,12 @@ class Column:
     column: str
 
     def ok(self, value: Any, lookup: Lookup | None = None) -> bool:
-        if not isinstance(value, str) or not value.strip():
+        if isinstance(value, str):
+            if not value.strip():
+                return False
+        elif not _is_number(value):
             return False
-        return lookup is None or value in lookup(self.dataset, self.column)
+        return lookup is None or (value,) in lookup(self.dataset, (self.column,))
 
     def describe(self) -> str:
         return f"a value of column {self.column!r} of dataset {self.dataset!r}"
@@ -368,6 +379,48 @@ def _evaluate(node: ast.AST, values: Mapping[str, Any]) -> Any:
     raise TypeError(f"cannot evaluate {ast.dump(node)}")  # refused by Constraint.parse
 
 
+@dataclass(frozen=True)
+class Row:
+    """A ``# row: DATASET has COLUMN[=PARAMETER], ...`` line: the values name one row of a dataset.
+
+    ``pairs`` maps each column to the parameter whose value it must hold (a
+    column written alone is matched by the parameter of the same name).
+    """
+
+    dataset: str
+    pairs: tuple[tuple[str, str], ...]
+    line: int = 0
+
+    @classmethod
+    def parse(cls, text: str, line: int, names: set[str], where: str) -> Row:
+        match = re.match(r"^([A-Za-z_][\w-]*) has (.+)$", text)
+        if not match:
+            raise NotebookError(
+                f"{where}, line {line}: '# row: {text}' must read "
+                "'# row: DATASET has COLUMN[=PARAMETER], ...'"
+            )
+        pairs = []
+        for item in match.group(2).split(","):
+            column, _, parameter = item.strip().partition("=")
+            column, parameter = column.strip(), (parameter.strip() or column.strip())
+            if parameter not in names:
+                raise NotebookError(
+                    f"{where}, line {line}: '# row: {text}' names {parameter!r}, which is not a "
+                    "parameter of this cell"
+                )
+            pairs.append((column, parameter))
+        return cls(match.group(1), tuple(pairs), line)
+
+    def holds(self, values: Mapping[str, Any], lookup: Lookup) -> bool:
+        columns = tuple(c for c, _ in self.pairs)
+        return tuple(values[p] for _, p in self.pairs) in lookup(self.dataset, columns)
+
+    def describe(self, values: Mapping[str, Any]) -> str:
+        shown = ", ".join(f"{p} = {values[p]!r}" for _, p in self.pairs)
+        columns = ", ".join(c for c, _ in self.pairs)
+        return f"no row of dataset {self.dataset!r} has these values of {columns}: {shown}"
+
+
 # --- the cell ----------------------------------------------------------------------------
 
 
@@ -378,6 +431,7 @@ class Declarations(Mapping[str, Declaration]):
     declared: tuple[Declaration, ...]
     constraints: tuple[Constraint, ...] = ()
     where: str = "the parameters cell"
+    rows: tuple[Row, ...] = ()
 
     def __getitem__(self, name: str) -> Declaration:
         for d in self.declared:
@@ -400,7 +454,7 @@ class Declarations(Mapping[str, Declaration]):
 
         ``values`` maps names to values; a declared name missing from it takes
         its default (for constraints).  Constraints are checked only when every
-        value is allowed.
+        value is allowed; ``# row:`` lines only with a ``lookup``.
         """
         found = []
         for d in self.declared:
@@ -418,6 +472,8 @@ class Declarations(Mapping[str, Declaration]):
                 )
                 shown = ", ".join(f"{n} = {merged[n]!r}" for n in names)
                 found.append(f"the parameters must satisfy {c.expression}; got {shown}")
+        if lookup is not None:
+            found += [row.describe(merged) for row in self.rows if not row.holds(merged, lookup)]
         return found
 
     def check(
@@ -532,11 +588,13 @@ def parse(source: str, where: str = "the parameters cell") -> Declarations:
         seen.add(name)
         comment = comments.get(node.end_lineno or node.lineno) or comments.get(node.lineno)
         items.append(_declaration(name, default, comment, node.lineno, where))
-    constraints = []
+    constraints, rows = [], []
     for line, text in sorted(comments.items()):
         if text.startswith("check:"):
             constraints.append(Constraint.parse(text[len("check:") :].strip(), line, seen, where))
-    return Declarations(tuple(items), tuple(constraints), where)
+        elif text.startswith("row:"):
+            rows.append(Row.parse(text[len("row:") :].strip(), line, seen, where))
+    return Declarations(tuple(items), tuple(constraints), where, tuple(rows))
 
 
 def _declaration(

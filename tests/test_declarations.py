@@ -101,14 +101,60 @@ def test_a_dataset_column_is_looked_up_only_when_a_lookup_is_given():
     found = declarations.parse(CELL)
     seen = []
 
-    def lookup(dataset, column):
-        seen.append((dataset, column))
-        return {"c7i.large", "m7i.large"}
+    def lookup(dataset, columns):
+        seen.append((dataset, columns))
+        return {("c7i.large",), ("m7i.large",)}
 
     assert found.problems({"instance_type": "m7i.large"}, lookup) == []
     (problem,) = found.problems({"instance_type": "x1.huge"}, lookup)
     assert "a value of column 'instance_type' of dataset 'instance_prices'" in problem
-    assert seen == [("instance_prices", "instance_type")] * 2
+    assert seen == [("instance_prices", ("instance_type",))] * 2
+
+
+def test_a_number_can_be_looked_up_in_a_dataset_column():
+    found = declarations.parse("year = 2018  # year, in dora.report_year: DORA report")
+    rows = {(2016,), (2018,)}
+    assert found.problems({"year": 2016}, lambda d, c: rows) == []
+    assert "'year' = 2017 is not allowed" in found.problems({"year": 2017}, lambda d, c: rows)[0]
+
+
+ROW_CELL = """\
+provider = "aws"  # -, aws|gcp: cloud
+region = "us-east-1"  # -, text: region
+vm = "c7i.large"  # -, text: instance type
+# row: instance_prices has provider, region, instance_type=vm
+"""
+
+
+def test_a_row_line_checks_the_values_together_against_one_row_of_a_dataset():
+    found = declarations.parse(ROW_CELL)
+    rows = {("aws", "us-east-1", "c7i.large"), ("gcp", "us-central1", "c2-standard-4")}
+    asked = []
+
+    def lookup(dataset, columns):
+        asked.append((dataset, columns))
+        return rows
+
+    assert found.problems({}, lookup) == []
+    (problem,) = found.problems({"provider": "gcp"}, lookup)  # each value alone is allowed
+    assert problem == (
+        "no row of dataset 'instance_prices' has these values of provider, region, "
+        "instance_type: provider = 'gcp', region = 'us-east-1', vm = 'c7i.large'"
+    )
+    assert asked[0] == ("instance_prices", ("provider", "region", "instance_type"))
+    assert found.problems({"provider": "gcp"}) == []  # without data, rows are not checked
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("# row: instance_prices provider", "must read '# row: DATASET has COLUMN"),
+        ("# row: instance_prices has provider, zone", "names 'zone', which is not a parameter"),
+    ],
+)
+def test_a_bad_row_line_is_refused(line, message):
+    with pytest.raises(NotebookError, match=message):
+        declarations.parse(ROW_CELL + line)
 
 
 @pytest.mark.parametrize(

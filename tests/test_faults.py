@@ -28,7 +28,11 @@ from cloudpad.pipeline import cache, manifest
 from cloudpad.pipeline.project import Project
 
 GOOD = "x = n * 2\nprint(x)"
-PARAMS = "n = 2  # count, 1..10: n\nslo = 0.99  # fraction, 0.9..1: SLO\nregion = 'east'  # -, text: region"
+PARAMS = (
+    "n = 2  # count, 1..10: n\n"
+    "slo = 0.99  # fraction, 0.9..1: SLO\n"
+    "region = 'east'  # -, text: region"
+)
 CHECKED = "from cloudpad import article\narticle.parameters(globals())"
 
 
@@ -60,7 +64,8 @@ def one_sentence(text: str) -> None:
         (("n", "2.5"), "parameter 'n' must be of type int (default 2), got float 2.5"),
         (
             ("slo", "high"),
-            "parameter 'slo': 'high' is not a Python literal; expected a number from 0.9 to 1 (fraction)",
+            "parameter 'slo': 'high' is not a Python literal; expected a number from 0.9 to 1 "
+            "(fraction)",
         ),
     ],
     ids=["unknown-name", "wrong-type", "not-a-literal"],

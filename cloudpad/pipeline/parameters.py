@@ -15,7 +15,6 @@ parameter, the value and what is allowed — before any kernel starts.
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -57,17 +56,6 @@ def notebook_parameters(path: Path) -> Declarations:
         raise NotebookError(f"{path}: cannot be read as a notebook: {exc}") from None
     index = parameters_cell_index(nb, path)
     return declarations.parse(nb.cells[index].source, where=f"{path}, cell {index + 1}")
-
-
-def data_lookup(data_dir: str | os.PathLike[str] | None = None) -> Lookup:
-    """``lookup(dataset, column)`` over the data folder ``data_dir`` (for ``in D.C`` values)."""
-
-    def lookup(dataset: str, column: str) -> set[Any]:
-        from cloudpad import data
-
-        return data.column_values(dataset, column, data_dir)
-
-    return lookup
 
 
 def _type_name(value: Any) -> str:
@@ -175,4 +163,6 @@ def describe(params: Declarations) -> str:
     ]
     for c in params.constraints:
         lines.append(f"check: {c.expression}")
+    for r in params.rows:
+        lines.append(f"row: {r.dataset} has " + ", ".join(f"{c}={p}" for c, p in r.pairs))
     return "\n".join(line.rstrip() for line in lines)

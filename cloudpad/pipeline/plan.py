@@ -19,10 +19,11 @@ from typing import Any
 
 import nbformat
 
+from cloudpad import data
 from cloudpad.exceptions import ConfigError, NotebookError
 from cloudpad.pipeline import notebooks
 from cloudpad.pipeline.executors.base import KERNEL
-from cloudpad.pipeline.parameters import data_lookup, notebook_parameters, parse_overrides
+from cloudpad.pipeline.parameters import notebook_parameters, parse_overrides
 from cloudpad.pipeline.project import Project
 
 
@@ -171,7 +172,7 @@ def prepare(
     default_timeout = project.timeout_s()
     wall = project.notebook_timeout_s()
     plan = []
-    lookup = data_lookup(project.data_dir)
+    lookup = data.lookup(project.data_dir)
     for nb_path in select(project, notebooks):
         nb = check_notebook(nb_path)
         params = parse_overrides(nb_path, pairs, lookup) if pairs else {}
