@@ -103,6 +103,11 @@ ALLOWED_LITERALS: dict[str, dict[str, str]] = {
     "extra-nine": {
         "sweep_runs": "10: a seed offset, keeps the sweep's random streams apart from the designs'",
     },
+    "how-many-replicas": {
+        "sizes": "display: the sizing figure's replicas axis ends at 1.6 times the SLO fleet",
+        "rates": "display: the targets figure's traffic axis, 1/50 to 4 times the peak",
+        "p99_wait": "0.99: the 99th percentile that the published sim_p99_wait_ms names",
+    },
 }
 
 
