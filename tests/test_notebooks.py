@@ -108,6 +108,9 @@ ALLOWED_LITERALS: dict[str, dict[str, str]] = {
         "rates": "display: the targets figure's traffic axis, 1/50 to 4 times the peak",
         "p99_wait": "0.99: the 99th percentile that the published sim_p99_wait_ms names",
     },
+    "region-placement": {
+        "panels": "display: the size and panel heights of the regions figure",
+    },
 }
 
 
