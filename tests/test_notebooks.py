@@ -111,6 +111,13 @@ ALLOWED_LITERALS: dict[str, dict[str, str]] = {
     "region-placement": {
         "panels": "display: the size and panel heights of the regions figure",
     },
+    "tail-at-scale": {
+        "servers": "display: the fan-outs the table shows, up to the paper figure's 2,000",
+        "checked": "0.5: the median, checked next to user_quantile",
+        "qs": "display: the percentiles the tied-request table shows",
+        "retry_delays_ms": "display: the retry figure's delays, p50 to p98 of one server",
+        "p_fail": "display: the amplification panel's axis, 51 points from 0 to 1",
+    },
 }
 
 
