@@ -18,6 +18,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from cloudpad.models.latency import (
+    BROOKER_RETRY_ATTEMPTS,
+    DEAN_BARROSO_2013,
+    SRE_BOOK_RETRY_ATTEMPTS,
     Empirical,
     Exponential,
     Hedged,
@@ -157,6 +160,52 @@ def test_hedged_requests_google_benchmark_what_the_model_says():
     assert hedged < 1800.0 / 10
     single_p999 = float(read.quantile(0.999))
     assert single_p999 - 0.5 <= hedged <= single_p999 + 10.0 + 0.5
+
+
+def test_paper_figures_as_published():
+    # Transcription check of DEAN_BARROSO_2013 against Dean & Barroso 2013: p. 76 (1 in 100 slow,
+    # 100 servers; 1 in 10,000 slow, 2,000 servers), the figure on p. 77 (curves for 1 in 100,
+    # 1 in 1,000 and 1 in 10,000), Table 1 on p. 77 (one random leaf: 50%ile
+    # 1ms, 95%ile 5ms, 99%ile 10ms; all leaves 99%ile 140ms; 95% of leaves 99%ile 70ms) and the
+    # hedged BigTable benchmark on p. 77 (1,000 keys, hedge after 10ms, 2% more requests,
+    # 99.9th percentile from 1,800ms to 74ms).
+    p = DEAN_BARROSO_2013
+    assert (p.slow_rate, p.servers, p.rare_slow_rate, p.many_servers) == (0.01, 100, 1e-4, 2000)
+    assert p.figure_slow_rates == (0.01, 0.001, 0.0001)
+    assert (p.leaf_p50_ms, p.leaf_p95_ms, p.leaf_p99_ms) == (1.0, 5.0, 10.0)
+    assert (p.all_leaves_p99_ms, p.most_leaves_p99_ms) == (140.0, 70.0)
+    assert (p.benchmark_reads, p.benchmark_hedge_ms, p.benchmark_extra_load) == (1000, 10.0, 0.02)
+    assert (p.benchmark_quantile, p.benchmark_unhedged_ms, p.benchmark_hedged_ms) == (
+        0.999,
+        1800.0,
+        74.0,
+    )
+
+
+def test_paper_leaf_goes_through_table_1():
+    # Table 1 (p. 77), "One random leaf finishes": 50%ile 1ms, 99%ile 10ms, and its 95%ile (5ms)
+    # follows to the table's precision.
+    leaf = DEAN_BARROSO_2013.leaf()
+    assert leaf.quantile(0.5) == pytest.approx(1.0, rel=1e-9)
+    assert leaf.quantile(0.99) == pytest.approx(10.0, rel=1e-9)
+    assert round(leaf.quantile(0.95)) == 5
+
+
+def test_paper_benchmark_read_is_the_stated_assumption():
+    # The read distribution derived independently above (_paper_benchmark_read), from the
+    # benchmark's 2% extra requests after 10ms and 1,800ms p99.9 over 1,000 reads (p. 77).
+    read, expected = DEAN_BARROSO_2013.benchmark_read(), _paper_benchmark_read()
+    assert read.median_ms == pytest.approx(expected.median_ms, rel=1e-6)
+    assert read.sigma == pytest.approx(expected.sigma, rel=1e-6)
+    assert Hedged(read, 10.0).extra_load == pytest.approx(0.02, rel=1e-9)
+    assert max_of_n_quantile(read, 1000, 0.999) == pytest.approx(1800.0, rel=1e-6)
+
+
+def test_retry_examples_as_published():
+    # SRE book ch. 22: 3 layers of 4 attempts, "64 attempts (4^3)"; Brooker: five layers of three
+    # tries, "243x" (quoted in test_retry_amplification_sre_book_64 and ..._builders_library_243).
+    assert retry_amplification(1.0, SRE_BOOK_RETRY_ATTEMPTS) == 64.0
+    assert retry_amplification(1.0, BROOKER_RETRY_ATTEMPTS) == 243.0
 
 
 def test_lognormal_through_two_quantiles():

@@ -110,6 +110,27 @@ ALLOWED_LITERALS: dict[str, dict[str, str]] = {
         "k8s.reserved(...)": "the providers' documented examples: 4 vCPU/16 GiB, 16 vCPU/64 GiB",
     },
     "small-team": {"mark": "marker style shared by four figures (display)"},
+    "extra-nine": {
+        "sweep_runs": "10: a seed offset, keeps the sweep's random streams apart from the designs'",
+        "sim.multi_region(...)": "10: the same seed offset as sweep_runs",
+    },
+    "how-many-replicas": {
+        "sizes": "display: the sizing figure's replicas axis ends at 1.6 times the SLO fleet",
+        "rates": "display: the targets figure's traffic axis, 1/50 to 4 times the peak",
+        "p99_wait": "0.99: the 99th percentile that the published sim_p99_wait_ms names",
+    },
+    "region-placement": {
+        "panels": "display: the size and panel heights of the regions figure",
+    },
+    "tail-at-scale": {
+        "servers": "display: the fan-outs the table shows, up to the paper figure's 2,000",
+        "checked": "0.5: the median, checked next to user_quantile",
+        "latency.max_of_n_check(...)": "0.5: the median, checked next to user_quantile",
+        "latency.max_of_n_quantile(...)": "0.5: the median the prose compares the tail with",
+        "qs": "display: the percentiles the tied-request table shows",
+        "retry_delays_ms": "display: the retry figure's delays, p50 to p98 of one server",
+        "p_fail": "display: the amplification panel's axis, 51 points from 0 to 1",
+    },
 }
 
 

@@ -28,6 +28,10 @@ Sources:
   retries, and backoff with jitter", Amazon Builders' Library (timeout at the
   latency percentile matching an acceptable false-timeout rate).
 
+The paper's own figures that the book reproduces are :data:`DEAN_BARROSO_2013` (with the
+lognormal leaf and benchmark read they imply); the two retry examples are
+:data:`SRE_BOOK_RETRY_ATTEMPTS` and :data:`BROOKER_RETRY_ATTEMPTS`.
+
 The great-circle distance and the fibre round-trip floor live in
 :mod:`cloudpad.models.geography` (not re-exported here, so a notebook that uses
 only one of the two modules depends only on that one).
@@ -47,6 +51,9 @@ from cloudpad.exceptions import InputError
 from cloudpad.models import checks, numeric
 
 __all__ = [
+    "BROOKER_RETRY_ATTEMPTS",
+    "DEAN_BARROSO_2013",
+    "SRE_BOOK_RETRY_ATTEMPTS",
     "Empirical",
     "Exponential",
     "HedgeResult",
@@ -57,6 +64,7 @@ __all__ = [
     "Mixture",
     "PointMass",
     "SimulatedLatency",
+    "TailAtScalePaper",
     "TiedResult",
     "TimeoutRetry",
     "fanout_for_latency",
@@ -916,3 +924,73 @@ def retry_amplification(p_fail: ArrayLike, attempts: int | Sequence[int]) -> flo
         total = total * (p[..., None] ** k).sum(axis=-1)
         p = p**a
     return numeric.scalar_or_array(total)
+
+
+# --------------------------------------------------------------------------- published figures
+@dataclass(frozen=True)
+class TailAtScalePaper:
+    """Figures published by J. Dean and L. A. Barroso, "The Tail at Scale", CACM 56(2), 2013.
+
+    Page numbers are the printed ones.  Fan-out (p. 76, and the two points marked in the figure
+    on p. 77): with one call in ``slow_rate`` slow (1 in 100), "63% of user requests" to
+    ``servers`` (100) such servers are slow; with one in ``rare_slow_rate`` (1 in 10,000), "almost
+    one in five" requests to ``many_servers`` (2,000); the figure draws the curves for one call in
+    ``figure_slow_rates`` (100, 1,000 and 10,000) slow.  Table 1 (p. 77), a large fan-out service
+    tree: one random leaf finishes with a median of ``leaf_p50_ms`` (1 ms), a 95th percentile of
+    ``leaf_p95_ms`` (5 ms) and a 99th of ``leaf_p99_ms`` (10 ms); all leaves finish with a 99th
+    percentile of ``all_leaves_p99_ms`` (140 ms), ``most_leaves_share`` (95%) of them with
+    ``most_leaves_p99_ms`` (70 ms); every latency of the table is a ``table_quantile`` (99th
+    percentile) but the leaf's median and 95th.  The table gives no leaf count.
+    Hedged requests (p. 77): a Google benchmark reads ``benchmark_reads`` (1,000) values from
+    BigTable; a hedge after ``benchmark_hedge_ms`` (10 ms) sends ``benchmark_extra_load`` (2%)
+    more requests and cuts the ``benchmark_quantile`` (99.9th percentile) latency of all reads
+    from ``benchmark_unhedged_ms`` (1,800 ms) to ``benchmark_hedged_ms`` (74 ms).
+    """
+
+    slow_rate: float = 0.01
+    servers: int = 100
+    rare_slow_rate: float = 1e-4
+    many_servers: int = 2000
+    figure_slow_rates: tuple[float, ...] = (0.01, 0.001, 0.0001)
+    leaf_p50_ms: float = 1.0
+    leaf_p95_ms: float = 5.0
+    leaf_p99_ms: float = 10.0
+    all_leaves_p99_ms: float = 140.0
+    most_leaves_share: float = 0.95
+    most_leaves_p99_ms: float = 70.0
+    table_quantile: float = 0.99
+    benchmark_reads: int = 1000
+    benchmark_hedge_ms: float = 10.0
+    benchmark_extra_load: float = 0.02
+    benchmark_quantile: float = 0.999
+    benchmark_unhedged_ms: float = 1800.0
+    benchmark_hedged_ms: float = 74.0
+
+    def leaf(self) -> Lognormal:
+        """One random leaf of Table 1: the lognormal through its median and 99th percentile."""
+        return Lognormal.from_percentiles(self.leaf_p50_ms, self.leaf_p99_ms, q=0.99)
+
+    def benchmark_read(self) -> Lognormal:
+        """One read of the hedging benchmark: the lognormal through its two *unhedged* facts.
+
+        A stated assumption, not a fit to the hedged answer: a hedge goes out for every read
+        slower than the delay, so ``P(read > benchmark_hedge_ms) = benchmark_extra_load``; and
+        the ``benchmark_quantile`` of the slowest of ``benchmark_reads`` independent reads is
+        ``benchmark_unhedged_ms``, so one read stays below it with probability
+        ``benchmark_quantile ** (1 / benchmark_reads)``.  ``benchmark_hedged_ms`` is not used.
+        """
+        per_read = self.benchmark_quantile ** (1 / self.benchmark_reads)
+        delay, unhedged = self.benchmark_hedge_ms, self.benchmark_unhedged_ms
+        return Lognormal.through(delay, 1 - self.benchmark_extra_load, unhedged, per_read)
+
+
+#: The figures of Dean and Barroso (2013) that the book's article "The tail at scale" uses.
+DEAN_BARROSO_2013 = TailAtScalePaper()
+
+#: Tries per layer in the SRE book's example (Beyer et al. 2016, ch. 22): backend, frontend and
+#: JavaScript layers each make 4 attempts, 4^3 = 64 on the database when it is down.
+SRE_BOOK_RETRY_ATTEMPTS: tuple[int, ...] = (4, 4, 4)
+
+#: Tries per layer in Brooker's example ("Timeouts, retries, and backoff with jitter", Amazon
+#: Builders' Library): a five-deep stack with three tries at each layer, 3^5 = 243.
+BROOKER_RETRY_ATTEMPTS: tuple[int, ...] = (3, 3, 3, 3, 3)
