@@ -14,7 +14,7 @@ from cloudpad.cli import main
 from cloudpad.site import render as site
 
 ROOT = Path(__file__).resolve().parents[1]
-PARAMS = "n = 2  # count"
+PARAMS = "n = 2  # count, 1..10: items"
 GLUE = "from myst_nb import glue\nglue('answer', 6 * 7, display=False)"
 
 
@@ -81,7 +81,7 @@ def test_python_dash_m_is_the_cli(small_book):
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert "n  2  (count)" in done.stdout
+    assert done.stdout.splitlines()[1].split() == ["n", "2", "count", "1..10", "items"]
     bad = subprocess.run(
         [sys.executable, "-m", "cloudpad", "run", "notebooks/article.ipynb", "-p", "m", "1"],
         cwd=small_book.root,
@@ -107,3 +107,18 @@ def test_unchanged_book_is_not_rendered_again_but_an_edit_is(small_book, capsys)
     err = capsys.readouterr().err
     assert "0 executed, 1 from cache" in err and "site rendered" in err
     assert "A new closing paragraph." in page.read_text()
+
+
+def test_params_works_outside_a_book_folder(small_book, tmp_path_factory):
+    """`cloudpad params` reads only the notebook: no _toc.yml is needed where it runs."""
+    notebook = small_book.root / "notebooks" / "article.ipynb"
+    elsewhere = tmp_path_factory.mktemp("not-a-book")
+    assert not any((d / "_toc.yml").exists() for d in (elsewhere, *elsewhere.parents))
+    done = subprocess.run(
+        [sys.executable, "-m", "cloudpad", "params", str(notebook)],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "count" in done.stdout and "1..10" in done.stdout
