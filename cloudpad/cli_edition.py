@@ -31,6 +31,13 @@ from cloudpad.pipeline.project import Project, exclusive
 
 COMMANDS = frozenset({"diff", "accept", "sweep"})
 EXECUTORS = ("local", "dask")
+#: The modules of the optional ``dask`` extra (not in the runtime lock).
+DASK_MODULES = frozenset({"dask", "distributed"})
+DASK_MISSING = (
+    "--executor dask needs the optional dask extra, which is not installed: "
+    "run `.venv/bin/pip install --require-hashes -r requirements-dask.txt` "
+    "(or `pip install 'cloudpad[dask]'` outside the book's locks)"
+)
 
 
 # --- executor options (run and sweep) ----------------------------------------------
@@ -65,8 +72,12 @@ def make_executor(args: argparse.Namespace) -> Executor:
             f"--scheduler {address} needs --executor dask (the local executor has no scheduler)"
         )
     if kind == "dask" or address:
-        from cloudpad.pipeline.executors.dask import DaskExecutor
-
+        try:
+            from cloudpad.pipeline.executors.dask import DaskExecutor
+        except ModuleNotFoundError as exc:
+            if exc.name not in DASK_MODULES:
+                raise
+            raise CloudpadError(DASK_MISSING) from None
         return DaskExecutor(address=address, workers=jobs)
     from cloudpad.pipeline.executors.local import ProcessPoolExecutor
 

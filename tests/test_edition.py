@@ -21,7 +21,7 @@ from cloudpad.site.pages import changes
 
 PARAMS = "n = 2  # count\nregion = 'east'  # region name"
 CODE = ["import cloudpad", "print(n)"]
-ENV = {"python": "3.11.7", "kernel": "python3", "requirements": "r1", "code": "c", "x": "y"}
+ENV = {"python": "3.11.7", "kernel": "python3", "code": "c", "x": "y"}
 DESCRIPTOR = {
     "name": "test-data",
     "version": "1.0.0",
@@ -32,6 +32,8 @@ DEPS = {
     "data/datapackage.json": "h-descriptor",
     "cloudpad/models/cost.py": "h-cost",
     "cloudpad/__init__.py": "h-init",
+    "package:numpy": "2.3.4",
+    "package:pandas": "2.3.3",
 }
 RESULTS_A = {"replicas": 7, "cost_usd": 1234.5, "region_name": "east", "meets_slo": True}
 RESULTS_B = {"p99_ms": 180.0}
@@ -133,7 +135,7 @@ def test_accept_writes_results_tolerances_and_inputs(book):
     assert a["results"]["region_name"]["value"] == "east"
     assert a["parameters"] == {"n": 2, "region": "east"}  # defaults from the executed copy
     assert a["dependencies"] == dict(sorted(DEPS.items()))
-    assert a["environment"] == {"python": "3.11.7", "kernel": "python3", "requirements": "r1"}
+    assert a["environment"] == {"python": "3.11.7", "kernel": "python3"}
     assert len(a["code"]) == 64
 
 
@@ -249,10 +251,12 @@ def test_diff_tells_which_inputs_changed(book):
     # a: a new default in the parameters cell, a changed module, a file newly read
     executed(book, "a", params="n = 3  # count\nregion = 'east'  # region name")
     deps = {**DEPS, "cloudpad/models/cost.py": "h-cost-2", "data/extra.csv": "h-extra"}
-    # b: its code changed, Python and the pinned requirements changed, the descriptor dropped
+    # b: its code changed, Python and numpy changed, scipy newly imported, pandas no longer,
+    # the descriptor dropped
     executed(book, "b", code=[*CODE, "print('more')"])
-    env = {**ENV, "python": "3.12.1", "requirements": "r2"}
-    deps_b = {k: v for k, v in DEPS.items() if k != "data/datapackage.json"}
+    env = {**ENV, "python": "3.12.1"}
+    deps_b = {k: v for k, v in DEPS.items() if k not in ("data/datapackage.json", "package:pandas")}
+    deps_b |= {"package:numpy": "2.4.0", "package:scipy": "1.16.3"}
     record(
         book,
         outcome("a", {**RESULTS_A, "replicas": 9}, deps=deps),
@@ -267,8 +271,10 @@ def test_diff_tells_which_inputs_changed(book):
     assert [i.describe() for i in b.inputs] == [
         "the article's code changed",
         "python: 3.11.7 → 3.12.1",
-        "requirements.txt (pinned packages) changed",
         "data package descriptor (data/datapackage.json) no longer read",
+        "numpy 2.3.4 → 2.4.0",
+        "pandas no longer imported",
+        "scipy 1.16.3 newly imported",
     ]
 
 
@@ -297,7 +303,7 @@ def test_unexplained_drift_names_the_result_and_both_values(book):
 
 @pytest.mark.parametrize(
     "change",
-    ["data", "module", "parameter", "code", "requirements"],
+    ["data", "module", "parameter", "code", "library"],
 )
 def test_a_move_with_a_changed_input_is_explained(book, change):
     accepted(book)
@@ -311,7 +317,7 @@ def test_a_move_with_a_changed_input_is_explained(book, change):
     elif change == "code":
         executed(book, "a", code=["import cloudpad", "print(n + 1)"])
     else:
-        env["requirements"] = "r9"
+        deps["package:numpy"] = "2.4.0"
     record(book, outcome("a", {**RESULTS_A, "cost_usd": 1300.0}, deps=deps, env=env))
     record(book, outcome("b", RESULTS_B))
     assert baseline.project_drift(book) == []
