@@ -236,6 +236,13 @@ def fingerprint(staged: Path) -> str:
     return digest.hexdigest()
 
 
+def jupyter_book_command(staged: Path, project: Project, builder: str) -> list[str]:
+    """``jupyter-book build`` of the staged book with ``builder``, into ``_build/<builder>``."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jb) if jb.exists() else "jupyter-book", "build", str(staged)]
+    return [*command, "--path-output", str(project.root), "--builder", builder]
+
+
 def render(project: Project, staged: Path) -> Rendered:
     """Run Jupyter Book on the staged book into ``_build/html``; warnings are errors.
 
@@ -245,9 +252,7 @@ def render(project: Project, staged: Path) -> Rendered:
     marker = project.build_dir / OK_MARKER
     full = not marker.exists()
     marker.unlink(missing_ok=True)
-    jb = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jb) if jb.exists() else "jupyter-book", "build", str(staged)]
-    command += ["--path-output", str(project.root), "--builder", "html", "-W", "-n", "--keep-going"]
+    command = [*jupyter_book_command(staged, project, "html"), "-W", "-n", "--keep-going"]
     if full:
         command.append("--all")
     done = subprocess.run(command, capture_output=True, text=True, cwd=project.root)
