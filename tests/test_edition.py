@@ -366,5 +366,40 @@ def test_page_lists_changed_results_with_links_and_inputs(book):
     text = changes.markdown(book, now)
     assert "### [A test article](../notebooks/a.ipynb)" in text
     assert "| `cost_usd` | 1,234.5 | 2,469 | +100.00 % |" in text
-    assert "- module cloudpad.models.cost changed" in text
+    # code and software: one collapsed line, after the results
+    assert (
+        '<details class="code-changes"><summary>Code and software: 1 change</summary>'
+        "<p>module cloudpad.models.cost changed.</p></details>"
+    ) in text
+    assert text.index("| `cost_usd` |") < text.index("<details")
     assert "notebooks/b.ipynb" not in text  # unchanged articles are not listed
+
+
+def test_page_leads_with_moved_results_and_changed_data(book):
+    """Results first, then the data behind them in the open; modules and libraries folded."""
+    accepted(book)
+    deps = {
+        **DEPS,
+        "data/prices.csv": "h-prices-2",
+        "cloudpad/models/cost.py": "h-cost-2",
+        "package:numpy": "2.4.0",
+    }
+    now = [
+        outcome("a", {**RESULTS_A, "cost_usd": 2469.0}, deps=deps),
+        outcome("b", RESULTS_B, deps={**DEPS, "package:pandas": "3.0.0"}),
+    ]
+    text = changes.markdown(book, now)
+    moved, data = text.index("## Results that moved"), text.index("## Data that changed")
+    quiet = text.index("## Inputs that changed without moving a result")
+    assert moved < data < quiet
+    assert "- dataset prices (data/prices.csv) changed" in text[moved:data]  # in the open
+    assert (
+        "<summary>Code and software: 2 changes</summary>"
+        "<p>module cloudpad.models.cost changed; numpy 2.3.4 → 2.4.0.</p>"
+    ) in text[moved:data]
+    assert "- dataset prices (data/prices.csv) changed: read by [A test article]" in text
+    # b: only a library moved and no result did: one line, its detail folded
+    b_line = text[quiet:]
+    assert "- [A test article](../notebooks/b.ipynb)\n" in b_line
+    assert "<summary>Code and software: 1 change</summary><p>pandas 2.3.3 → 3.0.0.</p>" in b_line
+    assert "module cloudpad" not in b_line.split("<details")[0]

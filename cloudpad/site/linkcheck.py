@@ -2,8 +2,9 @@
 
 Runs Sphinx's ``linkcheck`` builder (through Jupyter Book, execution off) over
 the book that ``cloudpad build`` staged in ``_build/src``, so it checks exactly
-the pages the site was rendered from, generated pages included.  Sphinx writes
-one JSON line per link to ``_build/linkcheck/output.json``; this module turns
+the pages the site was rendered from, generated pages included, in a folder of
+its own (``_build/linkcheck``, never the site's).  Sphinx writes one JSON line
+per link to ``output.json`` there; this module turns
 the broken ones (and those that timed out) into a short Markdown report,
 ``_build/linkcheck/report.md``, printed and, in a GitHub Actions run, appended to
 the run's summary (``$GITHUB_STEP_SUMMARY``).  Exit code 0 when every link
@@ -87,14 +88,16 @@ def check(project: Project) -> tuple[int, str]:
     staged = staging_dir(project)
     if not (staged / "_config.yml").is_file():
         return 2, f"no staged book in {staged}: run `make book` first, then `make linkcheck`\n"
-    command = jupyter_book_command(staged, project, "linkcheck")
+    folder = output_dir(project)
+    output = folder / "_build" / "html" / "output.json"  # where Jupyter Book puts it
+    output.unlink(missing_ok=True)
+    command = jupyter_book_command(staged, folder, "linkcheck")
     done = subprocess.run(command, capture_output=True, text=True, cwd=project.root)
-    output = output_dir(project) / "output.json"
     if not output.is_file():
         return 2, f"Jupyter Book's linkcheck failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     links = read_output(output)
     text = report(links)
-    (output_dir(project) / "report.md").write_text(text, encoding="utf-8")
+    (folder / "report.md").write_text(text, encoding="utf-8")
     return (1 if any(x.status in BROKEN for x in links) else 0), text
 
 
