@@ -72,12 +72,15 @@ def make_executor(args: argparse.Namespace) -> Executor:
             f"--scheduler {address} needs --executor dask (the local executor has no scheduler)"
         )
     if kind == "dask" or address:
-        try:
-            from cloudpad.pipeline.executors.dask import DaskExecutor
+        try:  # the optional extra, imported here so its absence is one sentence, up front
+            import dask  # noqa: F401
+            import distributed  # noqa: F401
         except ModuleNotFoundError as exc:
             if exc.name not in DASK_MODULES:
                 raise
             raise CloudpadError(DASK_MISSING) from None
+        from cloudpad.pipeline.executors.dask import DaskExecutor
+
         return DaskExecutor(address=address, workers=jobs)
     from cloudpad.pipeline.executors.local import ProcessPoolExecutor
 

@@ -8,6 +8,7 @@ run real kernels.)
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import cloudpad
 from cloudpad.exceptions import ParameterError
 from cloudpad.pipeline import cache, distributions, keyresults, manifest, runner, tracking
 from cloudpad.pipeline.executors.base import KERNEL, Job, JobResult, file_sha256
@@ -479,3 +481,32 @@ def test_a_kernel_that_does_not_start_is_tried_once_more(book, monkeypatch):
     result = execute(job)
     assert not result.ok and len(calls) == 2  # reported after the second try, not hidden
     assert result.failure.message == "Kernel died before replying to kernel_info"
+
+
+# --- the command line: version, the optional Dask extra ------------------------------------
+
+
+def test_version_is_printed(capsys):
+    from cloudpad.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"cloudpad {cloudpad.__version__}\n"
+    assert importlib.metadata.version("cloudpad") == cloudpad.__version__  # one source
+
+
+@pytest.mark.parametrize("module", ["dask", "distributed"])
+def test_dask_executor_without_the_dask_extra_says_how_to_install_it(
+    book, capsys, monkeypatch, module
+):
+    from cloudpad.cli import main
+
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "cloudpad.pipeline.executors.dask", raising=False)
+    code = main(["--root", str(book.root), "run", "--executor", "dask"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--executor dask needs the optional dask extra, which is not installed" in err
+    assert "pip install --require-hashes -r requirements-dask.txt" in err
+    assert "Traceback" not in err
