@@ -82,21 +82,28 @@ def _fake_python(folder: Path, patch: str) -> Path:
     return fake
 
 
-def test_an_old_python_is_refused_before_anything_is_made(clone):
-    fake = _fake_python(clone, "import sys\nsys.version_info = (3, 10, 14, 'final', 0)\n")
-    done = make(clone, "venv", f"PYTHON={fake}")
+@pytest.mark.parametrize(
+    ("target", "patch", "messages"),
+    [
+        (  # a Python older than 3.11
+            "venv",
+            "import sys\nsys.version_info = (3, 10, 14, 'final', 0)\n",
+            ["make: Python 3.11 or newer is needed", "make PYTHON=/path/to/python3.11 venv"],
+        ),
+        (  # Debian's python3 without python3-venv (no ensurepip)
+            "book",
+            "import sys\nsys.modules['ensurepip'] = None\n",
+            ["-m venv' is not available", "apt-get install python3-venv"],
+        ),
+    ],
+    ids=["python-3.10", "no-venv"],
+)
+def test_an_unfit_python_is_refused_before_anything_is_made(clone, target, patch, messages):
+    fake = _fake_python(clone, patch)
+    done = make(clone, target, f"PYTHON={fake}")
     assert done.returncode != 0
-    assert "make: Python 3.11 or newer is needed" in done.stdout
-    assert "make PYTHON=/path/to/python3.11 venv" in done.stdout
-    assert not (clone / ".venv").exists()
-
-
-def test_a_python_without_venv_is_refused_with_the_package_to_install(clone):
-    fake = _fake_python(clone, "import sys\nsys.modules['ensurepip'] = None\n")
-    done = make(clone, "book", f"PYTHON={fake}")
-    assert done.returncode != 0
-    assert "-m venv' is not available" in done.stdout
-    assert "apt-get install python3-venv" in done.stdout
+    for message in messages:
+        assert message in done.stdout
     assert not (clone / ".venv").exists()
 
 
