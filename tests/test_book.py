@@ -105,3 +105,10 @@ def test_data_sources_page_names_the_articles_that_read_each_dataset(built):
             assert link in sections[name], f"{name}: 'Used by' does not list {nb.name}"
             checked += 1
     assert checked >= 4
+
+
+def test_every_page_states_the_content_licence_in_its_footer(built, html):
+    for entry in built.toc_entries():
+        page = (html / f"{entry}.html").read_text()
+        footer = page[page.index('<div class="extra_footer">') :]
+        assert 'href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>' in footer, entry
