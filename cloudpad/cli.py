@@ -1,5 +1,6 @@
 """``cloudpad`` command line: a thin layer over :mod:`cloudpad.pipeline` and :mod:`cloudpad.site`.
 
+    cloudpad --version
     cloudpad run [NOTEBOOK ...] [-p NAME VALUE ...] [--jobs N] [--force]
                  [--executor local|dask] [--scheduler ADDRESS]
     cloudpad build [--jobs N] [--force]
@@ -46,6 +47,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from cloudpad import __version__
 from cloudpad import cli_edition as edition
 from cloudpad.exceptions import CloudpadError, ExecutionFailed, OutputError
 from cloudpad.pipeline import runner
@@ -63,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="cloudpad",
         description="Execute the Cloud Architecture Notepad with Papermill and render it.",
     )
+    parser.add_argument("--version", action="version", version=f"cloudpad {__version__}")
     parser.add_argument(
         "--root", type=Path, default=None, help="book folder (default: found from here)"
     )

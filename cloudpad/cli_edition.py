@@ -33,6 +33,13 @@ from cloudpad.site import sweep_figures
 
 COMMANDS = frozenset({"diff", "accept", "sweep"})
 EXECUTORS = ("local", "dask")
+#: The modules of the optional ``dask`` extra (not in the runtime lock).
+DASK_MODULES = frozenset({"dask", "distributed"})
+DASK_MISSING = (
+    "--executor dask needs the optional dask extra, which is not installed: "
+    "run `.venv/bin/pip install --require-hashes -r requirements-dask.txt` "
+    "(or `pip install 'cloudpad[dask]'` outside the book's locks)"
+)
 
 
 # --- executor options (run and sweep) ----------------------------------------------
@@ -67,6 +74,13 @@ def make_executor(args: argparse.Namespace) -> Executor:
             f"--scheduler {address} needs --executor dask (the local executor has no scheduler)"
         )
     if kind == "dask" or address:
+        try:  # the optional extra, imported here so its absence is one sentence, up front
+            import dask  # noqa: F401
+            import distributed  # noqa: F401
+        except ModuleNotFoundError as exc:
+            if exc.name not in DASK_MODULES:
+                raise
+            raise CloudpadError(DASK_MISSING) from None
         from cloudpad.pipeline.executors.dask import DaskExecutor
 
         return DaskExecutor(address=address, workers=jobs)

@@ -21,7 +21,7 @@ from cloudpad.site.pages import changes
 
 PARAMS = "n = 2  # count, 1..100: items\nregion = 'east'  # -, text: region name"
 CODE = ["import cloudpad", "print(n)"]
-ENV = {"python": "3.11.7", "kernel": "python3", "requirements": "r1", "code": "c", "x": "y"}
+ENV = {"python": "3.11.7", "kernel": "python3", "code": "c", "x": "y"}
 DESCRIPTOR = {
     "name": "test-data",
     "version": "1.0.0",
@@ -32,6 +32,8 @@ DEPS = {
     "data/datapackage.json": "h-descriptor",
     "cloudpad/models/cost.py": "h-cost",
     "cloudpad/__init__.py": "h-init",
+    "package:numpy": "2.3.4",
+    "package:pandas": "2.3.3",
 }
 RESULTS_A = {"replicas": 7, "cost_usd": 1234.5, "region_name": "east", "meets_slo": True}
 RESULTS_B = {"p99_ms": 180.0}
@@ -133,7 +135,7 @@ def test_accept_writes_results_tolerances_and_inputs(book):
     assert a["results"]["region_name"]["value"] == "east"
     assert a["parameters"] == {"n": 2, "region": "east"}  # defaults from the executed copy
     assert a["dependencies"] == dict(sorted(DEPS.items()))
-    assert a["environment"] == {"python": "3.11.7", "kernel": "python3", "requirements": "r1"}
+    assert a["environment"] == {"python": "3.11.7", "kernel": "python3"}
     assert len(a["code"]) == 64
 
 
@@ -251,10 +253,12 @@ def test_diff_tells_which_inputs_changed(book):
         book, "a", params="n = 3  # count, 1..100: items\nregion = 'east'  # -, text: region name"
     )
     deps = {**DEPS, "cloudpad/models/cost.py": "h-cost-2", "data/extra.csv": "h-extra"}
-    # b: its code changed, Python and the pinned requirements changed, the descriptor dropped
+    # b: its code changed, Python and numpy changed, scipy newly imported, pandas no longer,
+    # the descriptor dropped
     executed(book, "b", code=[*CODE, "print('more')"])
-    env = {**ENV, "python": "3.12.1", "requirements": "r2"}
-    deps_b = {k: v for k, v in DEPS.items() if k != "data/datapackage.json"}
+    env = {**ENV, "python": "3.12.1"}
+    deps_b = {k: v for k, v in DEPS.items() if k not in ("data/datapackage.json", "package:pandas")}
+    deps_b |= {"package:numpy": "2.4.0", "package:scipy": "1.16.3"}
     record(
         book,
         outcome("a", {**RESULTS_A, "replicas": 9}, deps=deps),
@@ -269,8 +273,10 @@ def test_diff_tells_which_inputs_changed(book):
     assert [i.describe() for i in b.inputs] == [
         "the article's code changed",
         "python: 3.11.7 → 3.12.1",
-        "requirements.txt (pinned packages) changed",
         "data package descriptor (data/datapackage.json) no longer read",
+        "numpy 2.3.4 → 2.4.0",
+        "pandas no longer imported",
+        "scipy 1.16.3 newly imported",
     ]
 
 
@@ -299,7 +305,7 @@ def test_unexplained_drift_names_the_result_and_both_values(book):
 
 @pytest.mark.parametrize(
     "change",
-    ["data", "module", "parameter", "code", "requirements"],
+    ["data", "module", "parameter", "code", "library"],
 )
 def test_a_move_with_a_changed_input_is_explained(book, change):
     accepted(book)
@@ -317,7 +323,7 @@ def test_a_move_with_a_changed_input_is_explained(book, change):
     elif change == "code":
         executed(book, "a", code=["import cloudpad", "print(n + 1)"])
     else:
-        env["requirements"] = "r9"
+        deps["package:numpy"] = "2.4.0"
     record(book, outcome("a", {**RESULTS_A, "cost_usd": 1300.0}, deps=deps, env=env))
     record(book, outcome("b", RESULTS_B))
     assert baseline.project_drift(book) == []
@@ -366,5 +372,40 @@ def test_page_lists_changed_results_with_links_and_inputs(book):
     text = changes.markdown(book, now)
     assert "### [A test article](../notebooks/a.ipynb)" in text
     assert "| `cost_usd` | 1,234.5 | 2,469 | +100.00 % |" in text
-    assert "- module cloudpad.models.cost changed" in text
+    # code and software: one collapsed line, after the results
+    assert (
+        '<details class="code-changes"><summary>Code and software: 1 change</summary>'
+        "<p>module cloudpad.models.cost changed.</p></details>"
+    ) in text
+    assert text.index("| `cost_usd` |") < text.index("<details")
     assert "notebooks/b.ipynb" not in text  # unchanged articles are not listed
+
+
+def test_page_leads_with_moved_results_and_changed_data(book):
+    """Results first, then the data behind them in the open; modules and libraries folded."""
+    accepted(book)
+    deps = {
+        **DEPS,
+        "data/prices.csv": "h-prices-2",
+        "cloudpad/models/cost.py": "h-cost-2",
+        "package:numpy": "2.4.0",
+    }
+    now = [
+        outcome("a", {**RESULTS_A, "cost_usd": 2469.0}, deps=deps),
+        outcome("b", RESULTS_B, deps={**DEPS, "package:pandas": "3.0.0"}),
+    ]
+    text = changes.markdown(book, now)
+    moved, data = text.index("## Results that moved"), text.index("## Data that changed")
+    quiet = text.index("## Inputs that changed without moving a result")
+    assert moved < data < quiet
+    assert "- dataset prices (data/prices.csv) changed" in text[moved:data]  # in the open
+    assert (
+        "<summary>Code and software: 2 changes</summary>"
+        "<p>module cloudpad.models.cost changed; numpy 2.3.4 → 2.4.0.</p>"
+    ) in text[moved:data]
+    assert "- dataset prices (data/prices.csv) changed: read by [A test article]" in text
+    # b: only a library moved and no result did: one line, its detail folded
+    b_line = text[quiet:]
+    assert "- [A test article](../notebooks/b.ipynb)\n" in b_line
+    assert "<summary>Code and software: 1 change</summary><p>pandas 2.3.3 → 3.0.0.</p>" in b_line
+    assert "module cloudpad" not in b_line.split("<details")[0]

@@ -1,6 +1,6 @@
 """Every article notebook is stored clean, is in the book, and has the article standard's shape.
 
-The shape checks follow ../shared/article-standard.md: the question first, one
+The shape checks follow docs/article-standard.md: the question first, one
 ``parameters`` cell with a unit for each input, at least three captioned figures
 with alt text, glued numbers, "Try it yourself" and references, 1,000-2,500
 words of prose, short visible code cells.

@@ -8,6 +8,7 @@ run real kernels.)
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -20,8 +21,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import cloudpad
 from cloudpad.exceptions import ParameterError
-from cloudpad.pipeline import cache, keyresults, manifest, runner
+from cloudpad.pipeline import cache, distributions, keyresults, manifest, runner, tracking
 from cloudpad.pipeline.executors.base import KERNEL, Job, JobResult, file_sha256
 from cloudpad.pipeline.outcomes import Failure, Outcome
 from cloudpad.pipeline.parameters import coerce, notebook_parameters, parse_overrides
@@ -49,7 +51,8 @@ class FakeExecutor:
     """Executes nothing: each job 'succeeds' with the outputs its notebook asks for.
 
     A code cell ``publish name=value`` becomes a glued output; a code cell
-    ``fail`` makes the job fail at that cell; ``reads path`` records a file read.
+    ``fail`` makes the job fail at that cell; ``reads path`` records a file read;
+    ``imports name ...`` records distributions imported, at their installed versions.
     Results come back in reverse order, as a real executor may return them.
     """
 
@@ -75,6 +78,8 @@ class FakeExecutor:
                 elif words[0] == "reads":
                     path = Path(job.root) / words[1]
                     result.reads[words[1]] = file_sha256(path)
+                elif words[0] == "imports":
+                    result.packages.update({n: distributions.version(n) for n in words[1:]})
             result.executed = nbformat.writes(nb)
             if result.ok:
                 result.key_results, result.figures = keyresults.extract(nb)
@@ -153,7 +158,12 @@ def test_notebook_that_never_imported_cloudpad_depends_on_the_data_folder(
     monkeypatch.setenv("CLOUDPAD_DATA_DIR", str(own))
     assert book.data_dir == own.resolve()
     deps = runner.run(book, executor=fake).outcomes[0].dependencies
-    assert set(deps) == {str(own.resolve() / "a.csv"), str(own.resolve() / "extra.csv")}
+    files = {key for key in deps if not key.startswith(distributions.KEY_PREFIX)}
+    assert files == {str(own.resolve() / "a.csv"), str(own.resolve() / "extra.csv")}
+    # nor were its imports: it depends on every installed distribution (but cloudpad's files)
+    packages = {distributions.package_name(k): v for k, v in deps.items() if k not in files}
+    assert packages == distributions.all_installed()
+    assert {"numpy", "pytest", "ruff"} <= set(packages) and "cloudpad" not in packages
 
 
 # --- the cache: each reason a result is stale -------------------------------------------------
@@ -202,9 +212,55 @@ def test_stale_environment_changed(cached, monkeypatch):
     assert stale(cached) == "python changed"
 
 
-def test_stale_requirements_changed(cached):
-    (cached.root / "requirements.txt").write_text("numpy==0.0\n")
-    assert stale(cached) == "requirements changed"
+INSTALLED = {"numpy": "2.3.4", "pyyaml": "6.0.3", "ruff": "0.17.6", "pytest": "9.2.0"}
+
+
+@pytest.fixture
+def imports(make_book, fake, monkeypatch):
+    """A book whose kernels imported libraries: a numpy and PyYAML, b PyYAML only."""
+    monkeypatch.setattr(distributions, "installed", lambda paths=None: dict(INSTALLED))
+    book = make_book(
+        {
+            "a": (PARAMS, ["publish x=1", "reads data/a.csv", "imports numpy PyYAML"]),
+            "b": (PARAMS, ["publish y=2", "reads data/a.csv", "imports pyyaml"]),
+        },
+        data={"a.csv": "x\n1\n"},
+    )
+    runner.run(book, executor=fake)
+    return book
+
+
+def test_imported_distributions_are_dependencies_by_version(imports):
+    record = cache.load_record(imports, imports.root / "notebooks" / "a.ipynb")
+    packages = {k: v for k, v in record.dependencies.items() if k.startswith("package:")}
+    assert packages == {"package:numpy": "2.3.4", "package:pyyaml": "6.0.3"}
+    assert "requirements" not in record.inputs
+
+
+def test_a_new_pin_of_a_library_no_kernel_imported_reexecutes_nothing(imports, fake, monkeypatch):
+    """A dev-only pin (ruff, pytest) changed in the locks and installed: every result is fresh."""
+    for lock in ("requirements.txt", "requirements-dev.txt"):
+        (imports.root / lock).write_text("ruff==0.18.0 --hash=sha256:00\n")
+    now = {**INSTALLED, "ruff": "0.18.0", "pytest": "9.3.0"}
+    monkeypatch.setattr(distributions, "installed", lambda paths=None: now)
+    assert stale(imports, "a") is None and stale(imports, "b") is None
+    result = runner.run(imports, executor=fake)
+    assert [o.status for o in result.outcomes] == ["cached", "cached"]
+
+
+def test_a_new_version_of_an_imported_library_reexecutes_its_importers_only(
+    imports, fake, monkeypatch
+):
+    bumped = {**INSTALLED, "numpy": "2.4.0"}
+    monkeypatch.setattr(distributions, "installed", lambda paths=None: bumped)
+    assert stale(imports, "a") == "package numpy changed (2.3.4 → 2.4.0)"
+    assert stale(imports, "b") is None
+    result = runner.run(imports, executor=fake)
+    assert [o.status for o in result.outcomes] == ["executed", "cached"]
+    assert result.outcomes[0].dependencies["package:numpy"] == "2.4.0"
+    uninstalled = {k: v for k, v in INSTALLED.items() if k != "pyyaml"}
+    monkeypatch.setattr(distributions, "installed", lambda paths=None: uninstalled)
+    assert stale(imports, "b") == "package pyyaml removed"
 
 
 def test_stale_dependency_changed_or_removed(cached):
@@ -312,22 +368,33 @@ def test_tracking_records_package_and_data_files_only(tmp_path):
     log = tmp_path / "deps.log"
     script = textwrap.dedent(
         f"""
+        import yaml
         import cloudpad
         import cloudpad.models.checks
         open({str(data / "a.csv")!r}).read()
         open({str(tmp_path / "elsewhere.txt")!r}).read()
         import os; os.chdir({str(tmp_path)!r}); open("data/a.csv").read()
+        import importlib; importlib.import_module("tomllib")
         """
     )
     env = {"CLOUDPAD_DEPS_LOG": str(log), "CLOUDPAD_DATA_DIR": str(data), "PATH": "/usr/bin"}
     subprocess.run([sys.executable, "-c", script], env=env, check=True)
-    recorded = {Path(line) for line in log.read_text().splitlines()}
+    recorded = set(tracking.read_log(log))
     package = ROOT / "cloudpad"
     assert package / "models" / "checks.py" in recorded
     assert (data / "a.csv").resolve() in recorded
     assert not any("elsewhere" in str(p) for p in recorded)
     assert not any("numpy" in str(p) for p in recorded)  # site-packages are not recorded
     assert package / "models" / "latency.py" not in recorded  # never imported
+    # The top-level modules imported: before cloudpad (yaml), by an import statement
+    # (numpy, through the checks module), through importlib (tomllib, seen at exit).
+    modules = tracking.read_modules(log)
+    assert {"yaml", "cloudpad", "numpy", "tomllib", "os"} <= modules
+    assert not {"pandas", "pytest", "ruff"} & modules
+    packages = distributions.of_modules(modules)
+    assert packages["pyyaml"] == distributions.version("PyYAML")
+    assert packages["numpy"] == distributions.version("numpy")
+    assert "cloudpad" not in packages and "os" not in packages  # tracked by file; stdlib
 
 
 # --- generated pages --------------------------------------------------------------------------
@@ -438,3 +505,32 @@ def test_a_kernel_that_does_not_start_is_tried_once_more(book, monkeypatch):
     result = execute(job)
     assert not result.ok and len(calls) == 2  # reported after the second try, not hidden
     assert result.failure.message == "Kernel died before replying to kernel_info"
+
+
+# --- the command line: version, the optional Dask extra ------------------------------------
+
+
+def test_version_is_printed(capsys):
+    from cloudpad.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"cloudpad {cloudpad.__version__}\n"
+    assert importlib.metadata.version("cloudpad") == cloudpad.__version__  # one source
+
+
+@pytest.mark.parametrize("module", ["dask", "distributed"])
+def test_dask_executor_without_the_dask_extra_says_how_to_install_it(
+    book, capsys, monkeypatch, module
+):
+    from cloudpad.cli import main
+
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "cloudpad.pipeline.executors.dask", raising=False)
+    code = main(["--root", str(book.root), "run", "--executor", "dask"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--executor dask needs the optional dask extra, which is not installed" in err
+    assert "pip install --require-hashes -r requirements-dask.txt" in err
+    assert "Traceback" not in err

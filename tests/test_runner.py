@@ -14,7 +14,7 @@ import pytest
 
 from cloudpad.cli import main
 from cloudpad.exceptions import NotebookError, ParameterError
-from cloudpad.pipeline import cache, manifest, runner
+from cloudpad.pipeline import cache, distributions, manifest, runner
 from cloudpad.pipeline.executors.base import file_sha256
 from cloudpad.pipeline.outcomes import RunResult, failure_report
 
@@ -106,6 +106,49 @@ def test_changed_cloudpad_module_reexecutes_its_importers(book, tmp_path_factory
         handle.write("\n# an edit every importer sees\n")
     result = runner.run(book, jobs=2)
     assert statuses(result) == {"a": "executed", "b": "executed", "c": "executed"}
+
+
+#: Distributions only the tests, lint and browser checks use (the dev extra), and the
+#: optional Dask extra: no article's kernel imports them.
+NOT_IMPORTED_BY_KERNELS = ("pytest", "ruff", "hypothesis", "playwright", "zizmor", "dask", "uv")
+
+
+def test_a_new_library_version_reexecutes_exactly_the_notebooks_that_imported_it(
+    make_book, monkeypatch
+):
+    """The cache keys on the libraries a kernel imported, not on the lock files.
+
+    The installed versions are what the runner reads (``distributions.installed``);
+    here the runner is told of a new ruff (a dev-only pin) and then of a new numpy,
+    as `make test` or `make book` would have installed them after a lock change.
+    """
+    book = make_book(
+        {
+            "arrays": (PARAMS, ["import cloudpad\nimport numpy as np\nprint(np.arange(n))"]),
+            "plain": (PARAMS, ["import cloudpad\nimport json\nprint(json.dumps(n))"]),
+        }
+    )
+    first = runner.run(book, jobs=2)
+    deps = {Path(o.notebook).stem: o.dependencies for o in first.outcomes}
+    real = distributions.installed()
+    assert deps["arrays"]["package:numpy"] == real["numpy"]
+    assert "package:numpy" not in deps["plain"]
+    for deps_of_one in deps.values():
+        assert deps_of_one["package:ipykernel"] == real["ipykernel"]  # the kernel itself
+        assert not {f"package:{name}" for name in NOT_IMPORTED_BY_KERNELS} & set(deps_of_one)
+        assert "package:cloudpad" not in deps_of_one  # its modules are tracked by file
+
+    for lock in ("requirements.txt", "requirements-dev.txt"):  # the locks are not the key
+        (book.root / lock).write_text("ruff==99.0 --hash=sha256:00\n")
+    newer_ruff = {**real, "ruff": "99.0"}
+    monkeypatch.setattr(distributions, "installed", lambda paths=None: newer_ruff)
+    assert statuses(runner.run(book, jobs=2)) == {"arrays": "cached", "plain": "cached"}
+
+    newer_numpy = {**real, "numpy": "99.0"}
+    monkeypatch.setattr(distributions, "installed", lambda paths=None: newer_numpy)
+    result = runner.run(book, jobs=2)
+    assert statuses(result) == {"arrays": "executed", "plain": "cached"}
+    assert result.outcomes[0].reason == f"package numpy changed ({real['numpy']} → 99.0)"
 
 
 def test_force_reexecutes_everything(book):

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
+import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from cloudpad.cli import main
+from cloudpad.site import linkcheck
 from cloudpad.site import render as site
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +50,51 @@ def test_good_book_renders_with_generated_pages(small_book):
     # Jupyter Book rendered the executed copy: its outputs, not a new execution.
     staged = nbformat.read(small_book.build_dir / "src" / "notebooks" / "article.ipynb", 4)
     assert any(c.get("outputs") for c in staged.cells if c.cell_type == "code")
+    # The parameters cell is collapsed for readers in the staged copy, not in the source.
+    (params,) = [c for c in staged.cells if "parameters" in c.metadata.get("tags", [])]
+    assert params.metadata["tags"] == ["parameters", "hide-input"]
+    source = nbformat.read(small_book.root / "notebooks" / "article.ipynb", 4)
+    assert "hide-input" not in source.cells[1].metadata["tags"]
+    # myst-nb draws a hide-input cell as a <details> (no script needed) holding its code
+    toggles = re.findall(r'<details class="[^"]*\bhide above-input">(.*?)</details>', page, re.S)
+    assert len(toggles) == 1
+    assert re.sub(r"<[^>]+>", "", toggles[0]).count("n = 2  # count") == 1
+
+
+def test_linkcheck_reports_the_broken_external_links(small_book, tmp_path):
+    """`make linkcheck` on a built book: links to a server on this machine, one of them dead."""
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "here.html").write_text("<p>here</p>")
+    handler = functools.partial(_Quiet, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        add_markdown(
+            small_book.root / "notebooks" / "article.ipynb",
+            f"A [working link]({base}/here.html) and a [dead one]({base}/gone.html).",
+        )
+        assert main(["--root", str(small_book.root), "build"]) == 0
+        code, text = linkcheck.check(small_book)
+    finally:
+        server.shutdown()
+    assert code == 1
+    assert "external links checked, 1 broken." in text
+    assert f"<{base}/gone.html>" in text and f"{base}/here.html" not in text
+    assert "404" in text
+    saved = (small_book.build_dir / "linkcheck" / "report.md").read_text()
+    assert saved == text
+
+
+def test_linkcheck_without_a_built_book_says_what_to_do(small_book):
+    code, text = linkcheck.check(small_book)
+    assert code == 2 and "run `make book` first" in text
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
 
 
 @pytest.mark.parametrize(

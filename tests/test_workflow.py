@@ -1,10 +1,13 @@
-"""The GitHub Actions workflow that tests, builds and publishes the book.
+"""The GitHub Actions workflow that builds, tests and publishes the book, and Dependabot's config.
 
-Checked offline: against GitHub's workflow schema (check-jsonschema's vendored
-copy), by zizmor's security audit, and for what the project needs from it: the
-Makefile targets it runs, the artifacts it uploads, a weekly re-execution from
-scratch, Pages publishing from main only, actions pinned by commit SHA and the
-least permissions.
+Checked offline: against GitHub's workflow schema and Dependabot's (check-jsonschema's
+vendored copies), by zizmor's audit in its pedantic persona, and for what the
+project needs from them: the book executed once per run and tested where it was
+built, caches keyed on the locks, the Makefile targets the workflow runs, the
+artifacts it uploads, a weekly re-execution from scratch with a link check that
+reports without blocking, Pages publishing from main only, actions pinned by
+commit SHA at releases that run on Node 24, the container pinned by digest, one
+run per branch or pull request, and the least permissions.
 """
 
 from __future__ import annotations
@@ -21,7 +24,28 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 BOOK = ROOT / ".github" / "workflows" / "book.yml"
+DEPENDABOT = ROOT / ".github" / "dependabot.yml"
 BIN = Path(sys.executable).parent
+
+#: The first major release of each action that runs on Node 24 (GitHub is retiring
+#: Node 20 on its hosted runners). Source: ``runs.using`` in each action's action.yml
+#: at its release tags (actions/checkout v4.2.2 node20, v5.0.0 node24; actions/cache
+#: v4.2.0 node20, v5.0.0 node24; actions/upload-artifact v5.0.0 node20, v6.0.0 node24;
+#: actions/deploy-pages v4.0.5 node20, v5.0.0 node24; actions/upload-pages-artifact is
+#: a composite action: v4.0.0 runs upload-artifact v4.6.2 (node20), v5.0.0 runs
+#: upload-artifact v7.0.0 (node24)). actions/configure-pages v5.0.0 is node20 and
+#: not used. An action missing here fails the test until its runtime is looked up.
+NODE24_SINCE = {
+    "actions/checkout": 5,
+    "actions/cache": 5,
+    "actions/cache/restore": 5,
+    "actions/cache/save": 5,
+    "actions/upload-artifact": 6,
+    "actions/upload-pages-artifact": 5,
+    "actions/deploy-pages": 5,
+}
+PINNED = re.compile(r"^(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v(\d+)\.\d+\.\d+$")
+IMAGE = re.compile(r"^python:3\.11-bookworm@sha256:[0-9a-f]{64}$")
 
 
 def _load(path: Path) -> dict:
@@ -39,6 +63,15 @@ def _uses(job: dict) -> list[str]:
     return [step["uses"] for step in job["steps"] if "uses" in step]
 
 
+def _step(job: dict, uses: str, name_part: str = "") -> dict:
+    (step,) = [
+        s
+        for s in job["steps"]
+        if s.get("uses", "").startswith(uses + "@") and name_part in s.get("name", "")
+    ]
+    return step
+
+
 def test_there_is_a_workflow():
     assert BOOK in WORKFLOWS
 
@@ -53,10 +86,41 @@ def test_workflow_matches_githubs_schema(path):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_zizmor_finds_nothing():
-    """zizmor's offline audits: pinned actions, permissions, credentials, template injection."""
+def test_dependabot_updates_pip_and_actions_weekly_in_groups():
     done = subprocess.run(
-        [str(BIN / "zizmor"), "--offline", "--format", "json", *map(str, WORKFLOWS)],
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.dependabot", str(DEPENDABOT)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    config = yaml.safe_load(DEPENDABOT.read_text())
+    updates = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert set(updates) == {"pip", "github-actions"}
+    for update in updates.values():
+        assert update["directory"] == "/" and update["schedule"]["interval"] == "weekly"
+        (group,) = update["groups"].values()
+        assert group["patterns"] == ["*"]  # one pull request a week per ecosystem
+    assert sorted(ROOT.glob("requirements*.txt"))  # the pip ecosystem's files at the root
+
+
+def test_zizmor_pedantic_finds_nothing():
+    """zizmor's offline audits in the pedantic persona, over the workflows and Dependabot's config.
+
+    Pinned actions and images, permissions (each documented), credentials,
+    template injection, cache poisoning, concurrency, named jobs, Dependabot's
+    cooldown: no finding of any severity (a justified exception would be an
+    ignore comment next to the line, naming why).
+    """
+    done = subprocess.run(
+        [
+            str(BIN / "zizmor"),
+            "--offline",
+            "--persona",
+            "pedantic",
+            "--format",
+            "json",
+            str(ROOT / ".github"),
+        ],
         capture_output=True,
         text=True,
     )
@@ -66,12 +130,30 @@ def test_zizmor_finds_nothing():
     assert done.returncode == 0, done.stderr
 
 
-def test_every_action_is_pinned_by_commit_sha_with_its_version():
-    pinned = re.compile(r"uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+def test_every_action_is_pinned_by_commit_sha_to_a_release_on_node24():
+    used = []
     for path in WORKFLOWS:
         for line in path.read_text().splitlines():
             if line.strip().startswith(("uses:", "- uses:")):
-                assert pinned.search(line.strip()), f"{path.name}: {line.strip()}"
+                match = PINNED.match(line.strip())
+                assert match, f"{path.name}: not pinned to a SHA with its release: {line.strip()}"
+                action, _sha, major = match.groups()
+                assert action in NODE24_SINCE, f"{action}: look up its runtime, add it above"
+                assert int(major) >= NODE24_SINCE[action], f"{action} v{major} runs on Node 20"
+                used.append(action)
+    assert "actions/checkout" in used and "actions/deploy-pages" in used
+    # One release per action across the workflows: the same SHA wherever it is used.
+    text = "\n".join(p.read_text() for p in WORKFLOWS)
+    for action in set(used):
+        shas = set(re.findall(rf"uses: {re.escape(action)}@([0-9a-f]{{40}})", text))
+        assert len(shas) == 1, f"{action} pinned to several commits: {shas}"
+
+
+def test_every_container_is_pinned_by_digest():
+    jobs = _load(BOOK)["jobs"]
+    images = [job["container"]["image"] for job in jobs.values() if "container" in job]
+    assert images and all(IMAGE.match(image) for image in images), images
+    assert len(set(images)) == 1
 
 
 def _make_targets() -> set[str]:
@@ -79,14 +161,50 @@ def _make_targets() -> set[str]:
     return set(re.findall(r"^([a-z][\w-]*):", text, re.M))
 
 
-def test_it_runs_the_makefile_targets():
-    runs = _runs(_load(BOOK)["jobs"]["build"])
-    assert re.search(r"^make test$", runs, re.M), runs
-    # `make book` on pushes, `make clean book` (execute everything again) on the schedule.
+def test_the_book_is_executed_once_and_tested_where_it_was_built():
+    build = _load(BOOK)["jobs"]["build"]
+    runs = _runs(build)
+    # `make book` on pushes, `make clean book` (execute everything again) on the schedule,
+    # in one step; nothing else in the job builds or runs the book.
     assert 'target="clean book"' in runs and 'target="book"' in runs and "make $target" in runs
-    assert {"test", "system-deps", "book", "clean"} <= _make_targets()
-    # The tests come first: a failing suite stops the build and the publishing.
-    assert runs.index("make test") < runs.index("make $target")
+    assert len(re.findall(r"\bmake \$target\b|\bcloudpad (?:build|run)\b", runs)) == 1
+    assert not re.search(r"\bmake (?:book|run)\b", runs)
+    # The tests read that build (conftest.built_book) instead of building a copy.
+    assert re.search(r'^CLOUDPAD_TEST_BOOK="\$PWD" make test$', runs, re.M), runs
+    assert runs.index("make $target") < runs.index("make test")
+    assert {"test", "system-deps", "book", "clean", "linkcheck"} <= _make_targets()
+    conftest = (ROOT / "tests" / "conftest.py").read_text()
+    assert 'PREBUILT_ENV = "CLOUDPAD_TEST_BOOK"' in conftest
+
+
+def test_pip_and_the_notebook_cache_are_kept_between_runs_keyed_on_the_locks():
+    workflow = _load(BOOK)
+    build = workflow["jobs"]["build"]
+    assert workflow["env"]["PIP_CACHE_DIR"] == "/github/home/.cache/pip"
+    pip = _step(build, "actions/cache")
+    assert pip["with"]["path"] == workflow["env"]["PIP_CACHE_DIR"]
+    # every lock `make book` and `make test` install, and only those
+    for lock in ("requirements.txt", "requirements-dev.txt", "requirements-dask.txt"):
+        assert f"'{lock}'" in pip["with"]["key"]
+    assert "requirements-lab.txt" not in pip["with"]["key"]
+    restore = _step(build, "actions/cache/restore")
+    save = _step(build, "actions/cache/save")
+    for step in (restore, save):
+        assert step["with"]["path"].split() == ["_build/cache", "_build/executed"]
+        assert step["with"]["key"] == (
+            "notebooks-${{ hashFiles('requirements.txt') }}-${{ github.run_id }}"
+        )
+    # the newest entry of the same runtime lock first; the records check their own inputs
+    assert restore["with"]["restore-keys"].splitlines() == [
+        "notebooks-${{ hashFiles('requirements.txt') }}-",
+        "notebooks-",
+    ]
+    assert restore["if"] == "${{ github.event_name != 'schedule' }}"  # weekly: from scratch
+    names = [s.get("name", "") for s in build["steps"]]
+    assert names.index(restore["name"]) < names.index(save["name"])
+    assert "if" not in save  # saved only when the job succeeded (build and tests)
+    test_step = next(s for s in build["steps"] if "make test" in s.get("run", ""))
+    assert names.index(test_step["name"]) < names.index(save["name"])
 
 
 def test_it_uploads_the_executed_notebooks_and_the_failure_report():
@@ -105,7 +223,7 @@ def test_it_uploads_the_executed_notebooks_and_the_failure_report():
     assert all(s["if"] == "${{ !cancelled() }}" for s in uploads), "uploads must survive failures"
 
 
-def test_a_weekly_run_executes_everything_from_scratch():
+def test_a_weekly_run_executes_everything_from_scratch_and_checks_links():
     workflow = _load(BOOK)
     (cron,) = [entry["cron"] for entry in workflow["on"]["schedule"]]
     _minute, _hour, day, month, weekday = cron.split()
@@ -114,13 +232,34 @@ def test_a_weekly_run_executes_everything_from_scratch():
         workflow["jobs"]["build"]
     )
     assert {"push", "pull_request", "schedule", "workflow_dispatch"} <= set(workflow["on"])
+    links = workflow["jobs"]["links"]
+    assert "github.event_name == 'schedule'" in links["if"]
+    assert links["continue-on-error"] is True  # reported, not blocking
+    assert re.search(r"^make linkcheck$", _runs(links), re.M)
+    # it renders from this run's notebook cache (exact key: nothing executes again)
+    restore = _step(links, "actions/cache/restore", "notebook")
+    assert restore["with"]["key"].endswith("-${{ github.run_id }}")
+    assert "restore-keys" not in restore["with"]
+    assert "links" not in str(workflow["jobs"]["deploy"]["needs"])
+
+
+def test_one_run_per_branch_or_pull_request():
+    """A push to a branch with a pull request runs once (as the pull request), not twice."""
+    workflow = _load(BOOK)
+    assert workflow["on"]["push"] == {"branches": ["main"]}
+    concurrency = workflow["concurrency"]
+    assert concurrency["group"] == "${{ github.workflow }}-${{ github.head_ref || github.ref }}"
+    # a newer push cancels an older pull request run; runs on main (which publish) finish
+    assert concurrency["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
 
 
 def test_pages_are_published_from_main_only_with_the_least_permissions():
     workflow = _load(BOOK)
     assert workflow["permissions"] == {}
-    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    jobs = workflow["jobs"]
+    build, deploy = jobs["build"], jobs["deploy"]
     assert build["permissions"] == {"contents": "read"}
+    assert jobs["links"]["permissions"] == {"contents": "read"}
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["needs"] == "build"
     main_only = "github.ref == 'refs/heads/main' && github.event_name != 'pull_request'"
@@ -128,7 +267,8 @@ def test_pages_are_published_from_main_only_with_the_least_permissions():
     (upload,) = [s for s in build["steps"] if "upload-pages-artifact" in s.get("uses", "")]
     assert upload["with"]["path"] == "_build/html" and main_only in upload["if"]
     assert any(u.startswith("actions/deploy-pages@") for u in _uses(deploy))
-    for job in workflow["jobs"].values():
+    for job in jobs.values():
+        assert job.get("name") and job.get("timeout-minutes")
         for step in job["steps"]:
             if step.get("uses", "").startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
@@ -137,7 +277,7 @@ def test_pages_are_published_from_main_only_with_the_least_permissions():
 def test_the_book_is_built_where_the_browser_tests_find_chromium():
     """A Debian container, so `make system-deps` installs Debian's chromium package."""
     build = _load(BOOK)["jobs"]["build"]
-    assert build["container"]["image"].startswith("python:3.11-bookworm")
+    assert build["container"]["image"].startswith("python:3.11-bookworm@")
     makefile = (ROOT / "Makefile").read_text()
     test_rule = re.search(r"^test:(.*)$", makefile, re.M).group(1)
     assert "system-deps" in test_rule

@@ -15,9 +15,9 @@ moved although nothing behind it changed.  Format ``cloudpad-baseline/1``::
         "notebooks/part/article.ipynb": {
           "parameters": {"fanout": 100, ...},        # every parameter's value in that run
           "code": "<sha256>",                        # code cells but the parameters cell
-          "environment": {"python": "3.11.7", "kernel": "python3",
-                          "requirements": "<sha256 of requirements.txt>"},
-          "dependencies": {"data/x.csv": "<sha256>", "cloudpad/models/y.py": "<sha256>"},
+          "environment": {"python": "3.11.7", "kernel": "python3"},
+          "dependencies": {"data/x.csv": "<sha256>", "cloudpad/models/y.py": "<sha256>",
+                           "package:numpy": "2.3.4", ...},   # libraries by version
           "results": {"replicas_needed": {"value": 7, "tolerance": 0.001}, ...}
         }
       }
@@ -30,9 +30,11 @@ or any other value (text, a flag) is no longer equal.  Edit a result's
 
 What can explain a move, per article: its code cells, its parameters (the
 values in the parameters cell and any override), the files its kernel read
-(data resources, by dataset name; ``cloudpad`` modules), Python, the kernel and
-``requirements.txt``.  A move with none of those changed is *unexplained*: a
-hidden input or nondeterminism.
+(data resources, by dataset name; ``cloudpad`` modules), the libraries its
+kernel imported (by version), Python and the kernel.  A move with none of those
+changed is *unexplained*: a hidden input or nondeterminism.  (Baselines
+accepted before libraries were tracked hold a ``requirements`` hash in
+``environment``; it is no longer compared.)
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudpad.exceptions import CloudpadError
-from cloudpad.pipeline import manifest, notebooks
+from cloudpad.pipeline import distributions, manifest, notebooks
 from cloudpad.pipeline.outcomes import Outcome
 from cloudpad.pipeline.project import Project
 
@@ -57,7 +59,7 @@ DEFAULT_TOLERANCE = 0.001
 #: The baseline's place in the book.
 BASELINE_FILE = Path("results") / "baseline.json"
 #: Parts of a run's environment that can move a result (see ``cache.static_inputs``).
-ENVIRONMENT_KEYS: tuple[str, ...] = ("python", "kernel", "requirements")
+ENVIRONMENT_KEYS: tuple[str, ...] = ("python", "kernel")
 #: The data package descriptor, which ``cloudpad.data.load`` reads for every dataset.
 DESCRIPTOR = "data/datapackage.json"
 
@@ -176,6 +178,9 @@ def normalise_dependencies(project: Project, dependencies: Mapping[str, str]) ->
     out = {}
     for dep, digest in dependencies.items():
         key = dep
+        if distributions.package_name(dep) is not None:  # a library, by version
+            out[key] = digest
+            continue
         for folder, prefix in folders:
             if paths[dep].is_relative_to(folder):
                 key = prefix + paths[dep].relative_to(folder).as_posix()
@@ -274,9 +279,13 @@ class InputChange:
                 return f"parameter {self.name}: {self.old!r} → {self.new!r}"
             return f"parameter {self.name} {self.change}"
         if self.kind == "environment":
-            if self.name == "requirements":
-                return "requirements.txt (pinned packages) changed"
             return f"{self.name}: {self.old} → {self.new}"
+        if self.kind == "package":
+            if self.change == "changed":
+                return f"{self.name} {self.old} → {self.new}"
+            if self.change == "added":
+                return f"{self.name} {self.new} newly imported"
+            return f"{self.name} no longer imported"
         label = {
             "dataset": f"dataset {self.name} ({self.path})",
             "descriptor": f"data package descriptor ({self.path})",
@@ -342,7 +351,12 @@ def _module_name(path: str) -> str | None:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _dependency_change(path: str, change: str, datasets: Mapping[str, str]) -> InputChange:
+def _dependency_change(
+    path: str, change: str, datasets: Mapping[str, str], old: Any = None, new: Any = None
+) -> InputChange:
+    package = distributions.package_name(path)
+    if package is not None:
+        return InputChange("package", package, change, old, new, path=path)
     if path == DESCRIPTOR:
         return InputChange("descriptor", "datapackage.json", change, path=path)
     if path in datasets:
@@ -382,7 +396,7 @@ def input_changes(
         if before == after:
             continue
         change = "added" if before is None else "removed" if after is None else "changed"
-        changes.append(_dependency_change(path, change, datasets or {}))
+        changes.append(_dependency_change(path, change, datasets or {}, before, after))
     return changes
 
 
@@ -458,7 +472,8 @@ def unexplained_drift(
     """``(notebook, change)`` for every result that moved while none of its inputs changed.
 
     Inputs are the article's code, parameters, the files it read (data and
-    ``cloudpad`` modules, by hash), Python, the kernel and ``requirements.txt``.
+    ``cloudpad`` modules, by hash), the libraries its kernel imported (by
+    version), Python and the kernel.
     An empty list means every move since the baseline has a reason.
     """
     found = []

@@ -4,14 +4,18 @@ A cache record (``_build/cache/<notebook>.json``) is written only after a
 successful execution.  It holds
 
 * a **static key**: SHA-256 over the notebook's code cells, its parameter
-  overrides, the kernel name, the Python version and ``requirements.txt``;
+  overrides, the kernel name and the Python version;
 * the **dynamic dependencies**: every ``cloudpad`` source file and data file the
-  kernel actually opened (recorded by :mod:`cloudpad.tracking`), each with its
-  SHA-256;
+  kernel actually opened (recorded by :mod:`.tracking`), each with its
+  SHA-256, and every installed distribution behind a module the kernel
+  imported, keyed ``package:<name>``, with its version (:mod:`.distributions`);
 * when and how long it ran.
 
-A record is fresh when the static key matches and every dependency still has
-its recorded hash.  Markdown cells are not part of the key: prose edits are
+A record is fresh when the static key matches, every file still has its
+recorded hash and every distribution its recorded version.  The lock files
+are not part of the key: what counts is what the kernel imported, so a new pin
+of a test tool re-executes nothing and a new numpy re-executes the notebooks
+whose kernel imported numpy.  Markdown cells are not part of the key: prose edits are
 copied into the executed notebook without running a kernel
 (:func:`refresh_markdown`).  A failed execution deletes the record, so a failed
 result is never taken as good.
@@ -28,12 +32,13 @@ from typing import Any
 
 import nbformat
 
-from cloudpad.pipeline import notebooks
+from cloudpad.pipeline import distributions, notebooks
 from cloudpad.pipeline.executors.base import file_sha256, relative_key
 from cloudpad.pipeline.project import Project
 
 #: Bump when the record layout or key recipe changes; old records are then ignored.
-CACHE_VERSION = 2
+#: 3: the lock file's hash left the key; the imported distributions' versions joined it.
+CACHE_VERSION = 3
 
 
 def parameters_digest(parameters: dict[str, Any]) -> str:
@@ -54,13 +59,11 @@ def code_digest(nb: nbformat.NotebookNode) -> str:
     return digest.hexdigest()
 
 
-def environment(project: Project, kernel: str) -> dict[str, str]:
-    """The execution environment that every result depends on."""
-    requirements = project.root / "requirements.txt"
+def environment(kernel: str) -> dict[str, str]:
+    """The execution environment that every result depends on (libraries: per notebook)."""
     return {
         "python": platform.python_version(),
         "kernel": kernel,
-        "requirements": file_sha256(requirements) if requirements.exists() else "",
         "cache_version": str(CACHE_VERSION),
     }
 
@@ -73,7 +76,7 @@ def static_inputs(
     return {
         "code": code_digest(nb),
         "parameters": json.dumps(parameters, sort_keys=True, default=repr),
-        **environment(project, kernel),
+        **environment(kernel),
     }
 
 
@@ -145,7 +148,8 @@ def stale_reason(
     """Why ``notebook`` must be executed again, or ``None`` when its cached result is good.
 
     Reasons, in the order checked: no record, no executed notebook, the code /
-    parameters / environment changed, a recorded dependency changed or vanished.
+    parameters / environment changed, a recorded dependency changed or vanished
+    (a file by its hash, a distribution by its installed version).
     """
     record = load_record(project, notebook, parameters)
     if record is None:
@@ -157,7 +161,17 @@ def stale_reason(
             return {"code": "code changed", "parameters": "parameters changed"}.get(
                 name, f"{name} changed"
             )
+    versions: dict[str, str] | None = None
     for dep, digest in record.dependencies.items():
+        package = distributions.package_name(dep)
+        if package is not None:
+            versions = distributions.installed() if versions is None else versions
+            now = distributions.version(package, versions)
+            if now is None:
+                return f"package {package} removed"
+            if now != digest:
+                return f"package {package} changed ({digest} → {now})"
+            continue
         path = Path(dep) if Path(dep).is_absolute() else project.root / dep
         if not path.is_file():
             return f"{dep} removed"

@@ -17,7 +17,9 @@ its own, beside its executed notebooks under ``_build/runs/<digest>/``).  Format
          "duration_s": 4.2, "executed_at": "...", "reason": "code changed",
          "output": "_build/executed/notebooks/part/article.ipynb", "log": "...",
          "parameters": {},                          # the overrides ({} for the defaults)
-         "dependencies": {"data/x.csv": "<sha256>", "cloudpad/models/y.py": "<sha256>"},
+         "dependencies": {"data/x.csv": "<sha256>", "cloudpad/models/y.py": "<sha256>",
+                          "package:numpy": "2.3.4", ...},  # files by hash, libraries
+                                                           # the kernel imported by version
          "key_results": {"replicas_needed": 7, ...},   # every value the notebook published
          "figures": ["fig-sizing", ...],            # figures by name only
          "failure": null | {"cell": 4, "execution_count": 3, "exception": "...",

@@ -45,7 +45,8 @@ class Outcome:
 
     ``status`` is ``"executed"``, ``"cached"`` or ``"failed"``; ``dependencies``
     maps each file the kernel read (project-relative when inside the project) to
-    its SHA-256; ``key_results`` are the values the notebook published (glued),
+    its SHA-256 and each library it imported (``package:<name>``) to its
+    version; ``key_results`` are the values the notebook published (glued),
     ``figures`` the names of the figures it glued.
     """
 
@@ -61,8 +62,8 @@ class Outcome:
     dependencies: dict[str, str] = field(default_factory=dict)
     key_results: dict[str, Any] = field(default_factory=dict)
     figures: list[str] = field(default_factory=list)
-    # What the result depends on besides those files: the code cells' digest ("code"),
-    # the parameters, "python", "kernel", the "requirements" hash (cache.static_inputs).
+    # What the result depends on besides its dependencies: the code cells' digest ("code"),
+    # the parameters, "python", "kernel" (cache.static_inputs).
     inputs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

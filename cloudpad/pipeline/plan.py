@@ -122,7 +122,7 @@ def check_kernel() -> None:
         raise ConfigError(
             f"no Jupyter kernel named {KERNEL!r} is installed: install it with "
             "`python -m ipykernel install --sys-prefix` (make book does this through "
-            "requirements.txt)"
+            "the runtime lock, requirements.txt)"
         ) from None
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudpad.exceptions import CloudpadError, OutputError
-from cloudpad.pipeline import cache, manifest
+from cloudpad.pipeline import cache, distributions, manifest
 from cloudpad.pipeline.executors.base import KERNEL, Executor, Job, JobResult
 from cloudpad.pipeline.outcomes import Outcome, RunResult
 from cloudpad.pipeline.plan import Planned, check_kernel, prepare
@@ -139,13 +139,16 @@ def _finish(
     if not result.ok:
         cache.drop_record(project, item.notebook, item.parameters)
         return outcome
-    deps = dict(result.reads)
-    if not deps:
+    deps = {**result.reads, **distributions.as_dependencies(result.packages)}
+    if not result.reads:
         # The notebook never imported cloudpad (which always records its own
-        # __init__.py), so its reads were not traced: depend on every data file
-        # rather than risk a stale result.
+        # __init__.py), so its reads and imports were not traced: depend on every
+        # data file and every installed distribution rather than risk a stale result.
         files = sorted(p for p in project.data_dir.rglob("*") if p.is_file())
-        deps = cache.dependency_hashes(project, files)
+        deps = {
+            **cache.dependency_hashes(project, files),
+            **distributions.as_dependencies(distributions.all_installed()),
+        }
     outcome.dependencies = deps
     record = cache.Record(
         notebook=outcome.notebook,

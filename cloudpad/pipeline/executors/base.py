@@ -6,13 +6,14 @@ parameters, the per-cell and whole-notebook time limits and the environment
 for the kernel.  :func:`execute` runs one job with Papermill and returns a
 :class:`JobResult`: status, duration, the failure (cell, exception, traceback),
 the executed notebook's JSON text, the files the kernel read with their
-SHA-256, the key results and the log.  Nothing comes back through side files
+SHA-256, the distributions it imported with their versions, the key results
+and the log.  Nothing comes back through side files
 or a shared filesystem, so an executor for other machines is one new class:
 an :class:`Executor` maps jobs to results (``local.ProcessPoolExecutor`` on this
 machine, ``dask.DaskExecutor`` on a Dask cluster).
 
-What a worker needs: Python with ``requirements.txt`` and ``cloudpad``
-installed, a ``python3`` Jupyter kernel, and the book (its ``data/``) at
+What a worker needs: Python with the runtime lock (``requirements.txt``) and
+``cloudpad`` installed, a ``python3`` Jupyter kernel, and the book (its ``data/``) at
 ``Job.root`` on that machine (or ``CLOUDPAD_DATA_DIR`` in ``Job.env``).
 """
 
@@ -35,7 +36,7 @@ from typing import Any, Protocol
 
 import nbformat
 
-from cloudpad.pipeline import keyresults, tracking
+from cloudpad.pipeline import distributions, keyresults, tracking
 from cloudpad.pipeline.outcomes import TRACEBACK_LINES, Failure
 
 #: The kernel every notebook is stored with and executed by.
@@ -72,6 +73,7 @@ class JobResult:
     executed: str  # the executed notebook's JSON text ("" if none was produced)
     failure: Failure | None = None
     reads: dict[str, str] = field(default_factory=dict)  # file -> SHA-256
+    packages: dict[str, str] = field(default_factory=dict)  # distribution imported -> version
     key_results: dict[str, Any] = field(default_factory=dict)
     figures: list[str] = field(default_factory=list)
     log: str = ""
@@ -255,6 +257,7 @@ def execute(job: Job) -> JobResult:
         if failure is None:
             files = tracking.read_log(deps_log)
             result.reads = {relative_key(p, root): file_sha256(p) for p in files if p.is_file()}
+            result.packages = distributions.of_modules(tracking.read_modules(deps_log))
             nb = nbformat.reads(executed, as_version=4)
             result.key_results, result.figures = keyresults.extract(nb)
         return result

@@ -1,7 +1,8 @@
 """The "Data sources" page (``reports/data-sources``), generated from ``data/datapackage.json``.
 
-One section per dataset: title, file, description, sources with links,
-licence, date retrieved, freshness, a table of its columns with type,
+One section per dataset: title, file, description, sources with links and the
+version or date of each document, licence, date retrieved, freshness (or why
+it does not expire), a table of its columns with type,
 description/unit and constraints, and the articles that read it (from the
 run's outcomes: the files each kernel really opened).
 """
@@ -50,8 +51,8 @@ def sources_markdown(
 ) -> str:
     """MyST markdown of the book's "Data sources" page, generated from ``datapackage.json``.
 
-    One ``##`` section per resource (title, file, description, sources with links,
-    license, date retrieved, freshness, a table of its columns with type,
+    One ``##`` section per resource (title, file, description, sources with links
+    and document versions, license, date retrieved, freshness, a table of its columns with type,
     description/unit and constraints, and "Used by:" followed by ``usage[name]``,
     ready-made markdown links supplied by the caller).  Headings go ``#`` then
     ``##`` only and each section carries a unique ``(data-<name>)=`` label, so
@@ -79,7 +80,7 @@ def sources_markdown(
         out += [f"(data-{name.replace('_', '-')})=", f"## {_md(res.get('title', name))}", ""]
         out += [f"**File:** `data/{res.get('path')}` (resource `{name}`)", ""]
         out += [_md(str(res.get("description", ""))), ""]
-        sources = [_link(src) for src in res.get("sources", [])] or ["not stated"]
+        sources = [_source(src) for src in res.get("sources", [])] or ["not stated"]
         out += ["**Sources:**", ""] + [f"- {src}" for src in sources] + [""]
         licenses = [_link(lic) for lic in res.get("licenses", [])] or ["not stated"]
         out += [f"**License:** {'; '.join(licenses)}", ""]
@@ -94,7 +95,8 @@ def sources_markdown(
 def _freshness(res: Mapping[str, Any], stale: StaleResource | None) -> str:
     life = res.get("valid_for_days")
     if life is None:
-        return "no expiry declared (historical or authored data)"
+        reason = res.get("x-no-expiry")
+        return f"does not expire: {_md(str(reason))}" if reason else "no expiry declared"
     if stale is not None:
         return (
             f"**STALE**: declared current for {life} days after retrieval; now "
@@ -139,6 +141,12 @@ def _columns_table(res: Mapping[str, Any]) -> list[str]:
 def _md(text: str) -> str:
     """Escape table pipes and dollar signs (the book enables MyST dollarmath); fold newlines."""
     return text.replace("|", "\\|").replace("$", "\\$").replace("\n", " ")
+
+
+def _source(entry: Mapping[str, Any]) -> str:
+    """A source with its link and the version or date of the document the figures come from."""
+    version = entry.get("version")
+    return _link(entry) + (f" (version: {_md(str(version))})" if version else "")
 
 
 def _link(entry: Mapping[str, Any]) -> str:

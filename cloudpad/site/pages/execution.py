@@ -39,8 +39,8 @@ def markdown(project: Project, outcomes: list[Outcome], now: dt.datetime | None 
         "Every article of this edition was executed by Papermill through `cloudpad run` before "
         "the site was rendered; Jupyter Book itself executed nothing. A notebook shown as "
         "*from cache* was not re-executed because nothing it depends on (its code, its "
-        "parameters, the `cloudpad` modules and data files it read, the kernel and the pinned "
-        "requirements) changed since the run shown.",
+        "parameters, the `cloudpad` modules and data files it read, the versions of the "
+        "libraries its kernel imported, Python and the kernel) changed since the run shown.",
         "",
         f"Site built {now:%Y-%m-%d %H:%M} UTC.",
         "",
