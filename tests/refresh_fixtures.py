@@ -137,7 +137,7 @@ def client() -> tuple[Client, Sleeps]:
 
 def route_azure(mock: respx.MockRouter, body: bytes | None = None) -> respx.Route:
     """The eastus sweep answered with the recorded D2s v3 items."""
-    return mock.get(azure_prices.region_url("eastus")).mock(
+    return mock.get(azure_prices.region_url("eastus"), name="azure").mock(
         return_value=httpx.Response(
             200, content=body or fixture("azure_prices/standard_d2s_v3_eastus.json")
         )
@@ -145,7 +145,7 @@ def route_azure(mock: respx.MockRouter, body: bytes | None = None) -> respx.Rout
 
 
 def route_aws(mock: respx.MockRouter, body: bytes | None = None, **headers: str) -> respx.Route:
-    return mock.get(aws_prices.offer_url("us-east-1")).mock(
+    return mock.get(aws_prices.offer_url("us-east-1"), name="aws").mock(
         return_value=httpx.Response(
             200, content=body or fixture("aws_prices/pricing-us-east-1.json"), headers=headers
         )
@@ -153,7 +153,7 @@ def route_aws(mock: respx.MockRouter, body: bytes | None = None, **headers: str)
 
 
 def route_gcp(mock: respx.MockRouter, body: bytes | None = None) -> respx.Route:
-    return mock.get(url__startswith=gcp_prices.API).mock(
+    return mock.get(url__startswith=gcp_prices.API, name="gcp").mock(
         return_value=httpx.Response(200, content=body or fixture("gcp_prices/n4_skus.first12.json"))
     )
 
@@ -162,10 +162,10 @@ def route_github(
     mock: respx.MockRouter, repo: str, path: str, commit: str, body: bytes, **headers: str
 ) -> tuple[respx.Route, respx.Route]:
     """GitHub's answer naming ``commit`` (constructed: the bare SHA) and the file at it."""
-    head = mock.get(f"{GITHUB_API}/repos/{repo}/commits/main").mock(
+    head = mock.get(f"{GITHUB_API}/repos/{repo}/commits/main", name=f"{repo} head").mock(
         return_value=httpx.Response(200, text=commit)
     )
-    raw = mock.get(f"{RAW}/{repo}/{commit}/{path}").mock(
+    raw = mock.get(f"{RAW}/{repo}/{commit}/{path}", name=f"{repo} file").mock(
         return_value=httpx.Response(200, content=body, headers=headers)
     )
     return head, raw

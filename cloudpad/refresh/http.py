@@ -120,7 +120,7 @@ class Client:
         self,
         *,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         attempts: int = ATTEMPTS,
     ) -> None:
         self._http = httpx.Client(
@@ -129,7 +129,7 @@ class Client:
             headers={"User-Agent": USER_AGENT},
             transport=transport,
         )
-        self.sleep = sleep
+        self.sleep = sleep if sleep is not None else (lambda seconds: time.sleep(seconds))
         self.attempts = attempts
         #: Every wait this client made, seconds (the report and the tests read it).
         self.waits: list[float] = []
