@@ -18,9 +18,9 @@ import httpx
 import pytest
 import respx
 from refresh_fixtures import (
+    NOW,
     OLD_PRICES,
     TODAY,
-    NOW,
     client,
     make_data,
     only_recorded_regions,
@@ -133,7 +133,7 @@ def test_a_changed_price_rewrites_the_file_and_its_descriptor(tmp_path, monkeypa
     paths = [s["path"] for s in res["sources"]]
     assert "https://prices.azure.com/api/retail/prices" in paths
     assert "https://github.com/Azure/karpenter-provider-azure" not in paths
-    assert [s for s in old_sources if "Cyclenerd" in s["title"]][0] in res["sources"]
+    assert next(s for s in old_sources if "Cyclenerd" in s["title"]) in res["sources"]
     assert descriptor(folder)["version"] == "2026.12.07"
     assert len(data.load("instance_prices", folder)) == 5
 
@@ -161,7 +161,7 @@ def test_version_bumps_twice_on_one_day():
     assert next_version("2026.12.07.1", day) == "2026.12.07.2"
 
 
-# --- the gates ----------------------------------------------------------------------------------------
+# --- the gates ------------------------------------------------------------------------------
 
 
 def test_a_price_x100_is_refused_then_accepted_after_review(tmp_path, monkeypatch):
@@ -172,10 +172,8 @@ def test_a_price_x100_is_refused_then_accepted_after_review(tmp_path, monkeypatc
     before = snapshot(folder)
     (result,) = run(folder, "instance_prices")
     assert result.status == "refused" and not result.written
-    assert (
-        "price_per_hour_usd of (azure, eastus, Standard_D2s_v3, on-demand) from 0.00096 to 0.096 (x100)"
-        in result.reason
-    )
+    row = "(azure, eastus, Standard_D2s_v3, on-demand)"
+    assert f"price_per_hour_usd of {row} from 0.00096 to 0.096 (x100)" in result.reason
     assert "--accept-large-change" in result.reason
     assert snapshot(folder) == before
     assert "state" not in status.load(folder)["datasets"]["instance_prices"]["parts"]["azure"]
@@ -248,13 +246,13 @@ def test_round_trips_naming_a_region_without_coordinates_are_refused(folder):
     (folder / "cloud_regions.csv").write_text("\n".join(kept) + "\n", encoding="utf-8")
     rtt = folder / "azure_rtt_p95_ms.csv"
     lines = rtt.read_text(encoding="utf-8").splitlines()
-    rtt.write_text("\n".join(l for l in lines if "West US 3" not in l) + "\n", encoding="utf-8")
+    rtt.write_text("\n".join(x for x in lines if "West US 3" not in x) + "\n", encoding="utf-8")
     (result,) = run(folder, "azure_rtt_p95_ms")
     assert result.status == "refused"
     assert "regions without coordinates in cloud_regions: West US 3" in result.reason
 
 
-# --- failures keep the files -----------------------------------------------------------------------
+# --- failures keep the files ------------------------------------------------------------------
 
 
 FAILURES = {
@@ -273,7 +271,6 @@ FAILURES = {
 def test_a_failing_source_keeps_every_file_and_exits_1_with_one_sentence_per_dataset(
     case, folder, _answers, capsys, monkeypatch
 ):
-    from cloudpad.refresh import azure_prices
     from cloudpad.refresh import http as http_module
 
     monkeypatch.setattr(http_module.time, "sleep", lambda s: None)
@@ -319,7 +316,8 @@ def test_gcp_without_a_key_keeps_its_rows_while_azure_is_refreshed(tmp_path, mon
 def test_an_unknown_dataset_is_refused_naming_the_refreshable_ones(folder):
     with pytest.raises(
         DataError,
-        match="'prices' cannot be refreshed: the refreshable datasets are eks_eni_limits, instance_prices, azure_rtt_p95_ms",
+        match="'prices' cannot be refreshed: the refreshable datasets are eks_eni_limits, "
+        "instance_prices, azure_rtt_p95_ms",
     ):
         run(folder, "prices")
 
