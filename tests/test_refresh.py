@@ -374,3 +374,54 @@ def test_a_file_edited_after_the_refresh_is_still_loaded_and_reported(tmp_path, 
 
 def test_datasets_and_their_status_names_agree():
     assert list(core.DATASETS) == list(status.REFRESHABLE)
+
+
+# --- what readers and reviewers see ------------------------------------------------------
+
+
+def test_the_data_sources_page_and_the_note_show_a_failed_refresh(tmp_path, monkeypatch, make_book):
+    from cloudpad.pipeline.outcomes import Outcome
+    from cloudpad.site import render
+    from cloudpad.site.pages.data_sources import sources_markdown
+
+    only_recorded_regions(monkeypatch)
+    book = make_book({"a": ("n = 1  # count", ["print(n)"])})
+    folder = make_data(book.data_dir)
+    run(folder, "instance_prices", env={})  # no GCP key: not refreshed, snapshot kept
+    page = sources_markdown(data_dir=folder, today=TODAY)
+    section = page.split("(resource `instance_prices`)")[1].split("\n## ")[0]
+    assert (
+        "**Refreshed:** by `cloudpad data refresh instance_prices` from AWS Price List bulk API"
+    ) in section
+    assert (
+        "last run on 2026-12-07: not refreshed (gcp: no API key: set CLOUDPAD_GCP_API_KEY"
+        in section
+    )
+    assert "<https://prices.azure.com/api/retail/prices>" in section
+    curated = page.split("(resource `provider_slas`)")[1].split("\n## ")[0]
+    assert "**Refreshed:** curated by hand" in curated
+    outcome = Outcome(
+        notebook="notebooks/a.ipynb", status="executed", duration_s=1.0,
+        executed_at="2026-12-07T05:00:00+00:00", reason="", output="_build/executed/a.ipynb",
+        dependencies={"data/instance_prices.csv": "h"},
+    )  # fmt: skip
+    note = render.article_note(book, outcome, render.Datasets.of(book, today=TODAY))
+    assert note.endswith(
+        "data current; the last refresh of `instance_prices` failed, the earlier data is kept"
+    )
+
+
+def test_the_report_escapes_what_providers_wrote():
+    from cloudpad.refresh import report
+
+    done = {
+        "date": "2026-12-07",
+        "datasets": [
+            {"name": "instance_prices", "status": "not refreshed", "written": False,
+             "reason": "azure: HTTP 500: '<script>x</script> | `rm` **bold**'", "parts": []},
+        ],
+    }  # fmt: skip
+    text = report.markdown(done, [])
+    assert "0 datasets changed, 0 key results moved" in text
+    assert "\\<script\\>x\\</script\\> \\| \\`rm\\` \\*\\*bold\\*\\*" in text
+    assert "No key result moved beyond its tolerance." in text

@@ -50,6 +50,12 @@ def escape(text: Any, limit: int = MAX_REASON) -> str:
     return re.sub(r"([\\`*_{}\[\]<>|#!~])", r"\\\1", flat)
 
 
+def code(text: Any, limit: int = 120) -> str:
+    """``text`` as a code span in a table cell (no backtick or pipe can end it early)."""
+    flat = " ".join(str(text).split())[:limit]
+    return "`" + flat.replace("`", "'").replace("|", "/") + "`"
+
+
 def markdown(done: Mapping[str, Any], moved: Sequence[Mapping[str, Any]]) -> str:
     """The report: datasets changed, not refreshed, and key results moved.
 
@@ -78,7 +84,7 @@ def markdown(done: Mapping[str, Any], moved: Sequence[Mapping[str, Any]]) -> str
     for d in datasets:
         urls = sorted({p["url"] for p in d.get("parts", []) if p.get("url")})
         out.append(
-            f"| `{escape(d['name'])}` | {escape(d['status'])} | {d.get('added', 0)} | "
+            f"| {code(d['name'])} | {escape(d['status'])} | {d.get('added', 0)} | "
             f"{d.get('removed', 0)} | {d.get('changed', 0)} | {d.get('rows_after', 0)} | "
             f"{'<br>'.join(escape(u, 200) for u in urls) or '—'} |"
         )
@@ -88,7 +94,7 @@ def markdown(done: Mapping[str, Any], moved: Sequence[Mapping[str, Any]]) -> str
     if failed:
         out += ["### Not refreshed (the previous data is kept)", ""]
         for d in failed:
-            out.append(f"- `{escape(d['name'])}` ({escape(d['status'])}): {escape(d['reason'])}")
+            out.append(f"- {code(d['name'])} ({escape(d['status'])}): {escape(d['reason'])}")
         out.append("")
     out += ["### Key results that moved", ""]
     if moved:
@@ -98,7 +104,7 @@ def markdown(done: Mapping[str, Any], moved: Sequence[Mapping[str, Any]]) -> str
         ]
         for m in moved:
             out.append(
-                f"| {escape(m['article'], 120)} | `{escape(m['result'], 120)}` | "
+                f"| {escape(m['article'], 120)} | {code(m['result'])} | "
                 f"{escape(m['old'], 60)} | {escape(m['new'], 60)} | {escape(m['change'], 30)} |"
             )
     else:
