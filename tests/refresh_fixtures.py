@@ -189,3 +189,9 @@ def only_recorded_regions(monkeypatch) -> None:
     """The recorded answers cover eastus (Azure) and us-central1 (GCP) only."""
     monkeypatch.setattr(azure_prices, "REGIONS", ("eastus",))
     monkeypatch.setattr(gcp_prices, "REGIONS", ("us-central1",))
+
+
+def answer_all(mock: respx.MockRouter) -> None:
+    """Every source answered with its recorded file."""
+    for route in (route_azure, route_aws, route_gcp, route_eks, route_rtt):
+        route(mock)

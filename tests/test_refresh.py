@@ -21,14 +21,11 @@ from refresh_fixtures import (
     NOW,
     OLD_PRICES,
     TODAY,
+    answer_all,
     client,
+    fixture,
     make_data,
     only_recorded_regions,
-    route_aws,
-    route_azure,
-    route_eks,
-    route_gcp,
-    route_rtt,
     snapshot,
 )
 
@@ -44,15 +41,6 @@ KEY = {gcp_prices.KEY_ENV: "k"}
 def folder(tmp_path, monkeypatch):
     only_recorded_regions(monkeypatch)
     return make_data(tmp_path / "data")
-
-
-def answer_all(mock, **bodies) -> None:
-    """Every source answered with its recorded file (or the body given)."""
-    route_azure(mock, body=bodies.get("azure"))
-    route_aws(mock, body=bodies.get("aws"))
-    route_gcp(mock, body=bodies.get("gcp"))
-    route_eks(mock)
-    route_rtt(mock)
 
 
 def run(folder: Path, *names: str, env=KEY, accept: bool = False) -> list[core.DatasetResult]:
@@ -344,8 +332,6 @@ def test_the_offer_version_and_etag_of_one_run_skip_the_download_in_the_next(fol
 
 
 def route_body() -> bytes:
-    from refresh_fixtures import fixture
-
     return fixture("aws_prices/pricing-us-east-1.json")
 
 

@@ -16,16 +16,7 @@ import json
 
 import pytest
 import respx
-from refresh_fixtures import (
-    OLD_PRICES,
-    make_data,
-    only_recorded_regions,
-    route_aws,
-    route_azure,
-    route_eks,
-    route_gcp,
-    route_rtt,
-)
+from refresh_fixtures import OLD_PRICES, answer_all, make_data, only_recorded_regions
 
 from cloudpad import cli
 from cloudpad.refresh import gcp_prices, status
@@ -56,8 +47,7 @@ def test_refresh_run_diff_report_name_the_changed_dataset_and_the_moved_result(
     assert cli.main([*root, "accept"]) == 0  # the edition before the refresh
 
     with respx.mock(assert_all_called=False) as mock:
-        for route in (route_azure, route_aws, route_gcp, route_eks, route_rtt):
-            route(mock)
+        answer_all(mock)
         assert cli.main([*root, "data", "refresh"]) == 0
     assert cli.main([*root, "run"]) == 0
     assert cli.main([*root, "diff"]) == 1  # a key result moved

@@ -31,7 +31,7 @@ from typing import Any
 
 import ijson
 
-from cloudpad.refresh.base import Context, Fetched, Source, instance_types, number
+from cloudpad.refresh.base import Context, Fetched, Priced, Source, instance_types
 from cloudpad.refresh.http import SourceError, Validators, read_stream, redact
 
 PART = "aws"
@@ -178,19 +178,9 @@ def rows_of(offer: _Offer, types: list[str], region: str, ctx: Context, url: str
                 f"{redact(url)}: {name} (SKU {sku}) has vcpu {attrs.get('vcpu')!r} and memory "
                 f"{attrs.get('memory')!r}; expected a count and '<n> GiB'"
             ) from None
+        source = f"AWS Price List bulk API, AmazonEC2 {region} offer {offer.version}"
         rows.append(
-            {
-                "provider": PART,
-                "region": region,
-                "instance_type": name,
-                "vcpu": str(vcpu),
-                "memory_gib": number(memory),
-                "price_per_hour_usd": number(price),
-                "pricing_model": "on-demand",
-                "os": "linux",
-                "source": f"AWS Price List bulk API, AmazonEC2 {region} offer {offer.version}",
-                "retrieved": ctx.today.isoformat(),
-            }
+            Priced(PART, region, name, vcpu, memory, price, "on-demand", source).row(ctx.today)
         )
     return rows
 

@@ -28,7 +28,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from cloudpad.refresh.base import Context, Fetched, Source, instance_types, iso_instant, number
+from cloudpad.refresh.base import (
+    Context,
+    Fetched,
+    Priced,
+    instance_types,
+    iso_instant,
+    regional_source,
+    size_of,
+)
 from cloudpad.refresh.http import SourceError, redact
 
 PART = "azure"
@@ -39,6 +47,8 @@ REGIONS = ("eastus", "westeurope")
 MAX_PAGES = 200
 #: Descriptor sources this one replaces once Azure rows are refreshed.
 SUPERSEDES = ("https://github.com/Azure/karpenter-provider-azure", API)
+#: The ``source`` column of the rows read here.
+ROW_SOURCE = f"Azure Retail Prices API ({API}, priceType Consumption)"
 
 
 def region_url(region: str) -> str:
@@ -146,31 +156,15 @@ def fetch(ctx: Context) -> Fetched:
                 f"{redact(url)}: no Linux on-demand price for {', '.join(absent)} in {region}"
             )
         for size in sizes:
-            if size.vcpu is None or size.memory_gib is None:
-                raise SourceError(
-                    f"instance_types has no vCPUs or memory for {size.instance_type} (azure): "
-                    "the Retail Prices API lists neither"
-                )
+            vcpu, gib = size_of(size, "the Retail Prices API")
             for model in ("on-demand", "spot"):
                 if (size.instance_type, model) not in prices:
                     continue
+                price = prices[(size.instance_type, model)]
                 rows.append(
-                    {
-                        "provider": PART,
-                        "region": region,
-                        "instance_type": size.instance_type,
-                        "vcpu": str(size.vcpu),
-                        "memory_gib": number(size.memory_gib),
-                        "price_per_hour_usd": number(prices[(size.instance_type, model)]),
-                        "pricing_model": model,
-                        "os": "linux",
-                        "source": f"Azure Retail Prices API ({API}, priceType Consumption)",
-                        "retrieved": ctx.today.isoformat(),
-                    }
-                )
-    source = Source(
-        f"Azure Retail Prices API, Virtual Machines, Consumption, {', '.join(REGIONS)} "
-        f"(retrieved {ctx.today.isoformat()})",
-        API,
-    )
+                    Priced(PART, region, size.instance_type, vcpu, gib, price, model, ROW_SOURCE)
+                    .row(ctx.today)
+                )  # fmt: skip
+    title = "Azure Retail Prices API, Virtual Machines, Consumption"
+    source = regional_source(title, REGIONS, ctx.today, API)
     return Fetched(rows, source, {}, note=f"{len(rows)} prices in {len(REGIONS)} regions")

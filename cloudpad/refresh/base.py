@@ -94,9 +94,53 @@ def instance_types(data_dir: Path, provider: str) -> list[InstanceType]:
     ]
 
 
+def size_of(kind: InstanceType, lister: str) -> tuple[int, float]:
+    """vCPUs and GiB of ``kind`` from ``instance_types``; SourceError when not curated there."""
+    if kind.vcpu is None or kind.memory_gib is None:
+        raise SourceError(
+            f"instance_types has no vCPUs or memory for {kind.instance_type} ({kind.provider}): "
+            f"{lister} lists neither"
+        )
+    return kind.vcpu, kind.memory_gib
+
+
+def regional_source(title: str, regions: tuple[str, ...], today: dt.date, url: str) -> Source:
+    """The descriptor source of a price list read for ``regions`` on ``today``."""
+    return Source(f"{title}, {', '.join(regions)} (retrieved {today.isoformat()})", url)
+
+
 def number(value: float) -> str:
     """A number as the CSV files hold it: up to 10 significant digits, no trailing zeros."""
     return f"{value:.10g}"
+
+
+@dataclass(frozen=True)
+class Priced:
+    """One Linux price of ``instance_prices``: where, what, how much (USD/h), from where."""
+
+    provider: str
+    region: str
+    instance_type: str
+    vcpu: int
+    memory_gib: float
+    price_per_hour_usd: float
+    pricing_model: str
+    source: str
+
+    def row(self, today: dt.date) -> dict[str, str]:
+        """The row as ``instance_prices.csv`` holds it, read ``today``."""
+        return {
+            "provider": self.provider,
+            "region": self.region,
+            "instance_type": self.instance_type,
+            "vcpu": str(self.vcpu),
+            "memory_gib": number(self.memory_gib),
+            "price_per_hour_usd": number(self.price_per_hour_usd),
+            "pricing_model": self.pricing_model,
+            "os": "linux",
+            "source": self.source,
+            "retrieved": today.isoformat(),
+        }
 
 
 def iso_instant(value: str) -> dt.datetime:

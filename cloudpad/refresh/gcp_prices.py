@@ -26,7 +26,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cloudpad.refresh.base import Context, Fetched, Source, instance_types, number
+from cloudpad.refresh.base import (
+    Context,
+    Fetched,
+    Priced,
+    instance_types,
+    regional_source,
+    size_of,
+)
 from cloudpad.refresh.http import SourceError, redact
 
 PART = "gcp"
@@ -38,6 +45,8 @@ MAX_PAGES = 100
 SUPERSEDES = ("https://github.com/Cyclenerd/google-cloud-pricing-cost-calculator", API)
 USAGE = {"on-demand": "OnDemand", "spot": "Preemptible"}
 UNIT = {"Core": "h", "Ram": "GiBy.h"}
+#: The ``source`` column of the rows read here.
+ROW_SOURCE = f"Cloud Billing Catalog API, services/{SERVICE} (core x vCPUs + RAM x GiB)"
 
 
 class NoKey(SourceError):
@@ -121,11 +130,7 @@ def fetch(ctx: Context) -> Fetched:
     rows: list[dict[str, str]] = []
     for region in REGIONS:
         for machine in instance_types(ctx.data_dir, PART):
-            if machine.vcpu is None or machine.memory_gib is None:
-                raise SourceError(
-                    f"instance_types has no vCPUs or memory for {machine.instance_type} (gcp): "
-                    "the Cloud Billing Catalog lists neither"
-                )
+            vcpu, gib = size_of(machine, "the Cloud Billing Catalog")
             family = machine.instance_type.split("-")[0].upper()
             for model, usage in USAGE.items():
                 core = parts.get((family, "Core", region, usage))
@@ -135,25 +140,11 @@ def fetch(ctx: Context) -> Fetched:
                         f"{where}: no {family} Instance {'Core' if core is None else 'Ram'} "
                         f"SKU ({usage}) serving {region}, needed for {machine.instance_type}"
                     )
-                price = machine.vcpu * core + machine.memory_gib * ram
+                price = vcpu * core + gib * ram
+                kind = machine.instance_type
                 rows.append(
-                    {
-                        "provider": PART,
-                        "region": region,
-                        "instance_type": machine.instance_type,
-                        "vcpu": str(machine.vcpu),
-                        "memory_gib": number(machine.memory_gib),
-                        "price_per_hour_usd": number(price),
-                        "pricing_model": model,
-                        "os": "linux",
-                        "source": f"Cloud Billing Catalog API, services/{SERVICE} (core x vCPUs "
-                        "+ RAM x GiB)",
-                        "retrieved": ctx.today.isoformat(),
-                    }
+                    Priced(PART, region, kind, vcpu, gib, price, model, ROW_SOURCE).row(ctx.today)
                 )
-    source = Source(
-        f"Google Cloud Billing Catalog API, Compute Engine SKUs, {', '.join(REGIONS)} "
-        f"(retrieved {ctx.today.isoformat()})",
-        API,
-    )
+    title = "Google Cloud Billing Catalog API, Compute Engine SKUs"
+    source = regional_source(title, REGIONS, ctx.today, API)
     return Fetched(rows, source, {}, note=f"{len(rows)} prices from {len(parts)} core/RAM SKUs")
