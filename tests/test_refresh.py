@@ -411,3 +411,12 @@ def test_the_report_escapes_what_providers_wrote():
     assert "0 datasets changed, 0 key results moved" in text
     assert "\\<script\\>x\\</script\\> \\| \\`rm\\` \\*\\*bold\\*\\*" in text
     assert "No key result moved beyond its tolerance." in text
+
+
+def test_an_answer_of_another_shape_is_a_failed_source_not_a_crash(folder, _answers):
+    # Constructed: a page whose Items are strings, not objects.
+    _answers["azure"].return_value = httpx.Response(200, json={"Items": ["D2s v3"]})
+    before = snapshot(folder)
+    (result,) = run(folder, "instance_prices")
+    assert result.status == "not refreshed" and snapshot(folder) == before
+    assert "azure: the answer has an unexpected shape (AttributeError" in result.reason

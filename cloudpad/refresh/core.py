@@ -149,10 +149,13 @@ def _part_of(dataset: Dataset, adapter: ModuleType, row: Row) -> bool:
 
 
 def _fetch(adapter: ModuleType, ctx: Context) -> Fetched | str:
+    """The adapter's result, or why its source could not be used (one sentence)."""
     try:
         return adapter.fetch(ctx)
     except CloudpadError as exc:  # SourceError, or a curated table that fails to load
         return str(exc).rstrip(".")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # an answer of another shape
+        return f"the answer has an unexpected shape ({type(exc).__name__}: {exc})"
 
 
 def _references(dataset: Dataset, rows: Sequence[Row], folder: Path) -> list[gates.Problem]:

@@ -225,8 +225,10 @@ class Client:
         """
         sent = validators.headers() if validators else {}
         with self._request(url, sent, stream=True) as response:
-            kept = validators or Validators() if response.status_code == 304 else None
-            yield response, kept or Validators.of(response)
+            if response.status_code == 304:
+                yield response, validators or Validators()
+            else:
+                yield response, Validators.of(response)
 
 
 def read_stream(response: httpx.Response, url: str) -> Iterator[bytes]:
