@@ -103,8 +103,23 @@ def test_a_changed_price_rewrites_the_file_and_its_descriptor(tmp_path, monkeypa
         tmp_path / "data", prices=with_price(OLD_PRICES, "Standard_D2s_v3", "on-demand", 0.09)
     )
     old_sources = resource(folder, "instance_prices")["sources"]
-    (result,) = run(folder, "instance_prices")
-    assert result.status == "refreshed" and result.written
+    before, old_descriptor = snapshot(folder), descriptor(folder)
+    results = run(folder)  # every refreshable dataset: only one has new content
+    assert [r.written for r in results] == [False, True, False]
+    result = results[1]
+    assert result.status == "refreshed"
+    after = snapshot(folder)
+    assert {f for f in before if before[f] != after[f]} == {
+        "instance_prices.csv",
+        "datapackage.json",
+    }
+    new_descriptor = descriptor(folder)
+    changed = [
+        new["name"]
+        for old, new in zip(old_descriptor["resources"], new_descriptor["resources"], strict=True)
+        if old != new
+    ]
+    assert changed == ["instance_prices"]
     assert (result.changes.added, result.changes.removed, result.changes.changed) == (0, 0, 1)
     rows = prices(folder)
     azure = [r for r in rows if r["provider"] == "azure"]
