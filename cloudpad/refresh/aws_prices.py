@@ -198,7 +198,8 @@ def fetch(ctx: Context) -> Fetched:
             offer = parse(read_stream(response, url), set(types), last_version, url)
     if offer is None or offer.version == last_version:
         version = last_version if offer is None else offer.version
-        source = Source(f"AWS Price List bulk API, AmazonEC2 {REGION}, offer {version}", url)
+        title = f"AWS Price List bulk API, AmazonEC2 {REGION}, offer {version}"
+        source = Source(title, url, f"offer version {version}")
         state = {**ctx.state, "etag": validators.etag, "last_modified": validators.last_modified}
         return Fetched(None, source, state, note=f"offer version {version} unchanged")
     rows = rows_of(offer, types, REGION, ctx, url)
@@ -206,6 +207,7 @@ def fetch(ctx: Context) -> Fetched:
         f"AWS Price List bulk API, AmazonEC2 {REGION}, offer version {offer.version} "
         f"(retrieved {ctx.today.isoformat()})",
         url,
+        f"offer version {offer.version}",
     )
     state = {
         "version": offer.version,

@@ -150,16 +150,17 @@ def fetch(ctx: Context) -> Fetched:
     sha, answer = github_file(ctx, REPO, BRANCH, PATH)
     where = f"{REPO}@{sha[:12]}:{PATH}"
     if answer is None:
-        source = Source(
-            f"Microsoft Learn: Azure network round-trip latency statistics ({where})", PAGE
-        )
+        title = f"Microsoft Learn: Azure network round-trip latency statistics ({where})"
+        source = Source(title, PAGE, f"{REPO} commit {sha[:7]}")
         return Fetched(None, source, github_state(sha, None, ctx), note=f"{where} unchanged")
     rows, taken = parse(answer.text or "", where)
-    date = _MS_DATE.search(answer.text or "")
+    found = _MS_DATE.search(answer.text or "")
+    ms_date = found.group(1) if found else "not stated"
     source = Source(
         f"Microsoft Learn: Azure network round-trip latency statistics ({REPO}@{sha}:{PATH}, "
-        f"ms.date {date.group(1) if date else 'not stated'}, dataset taken on {taken}, "
-        f"P{PERCENTILE}; retrieved {ctx.today.isoformat()})",
+        f"ms.date {ms_date}, dataset taken on {taken}, P{PERCENTILE}; retrieved "
+        f"{ctx.today.isoformat()})",
         PAGE,
+        f"ms.date {ms_date} (dataset taken on {taken}; {REPO} commit {sha[:7]})",
     )
     return Fetched(rows, source, github_state(sha, answer, ctx), note=f"dataset taken on {taken}")

@@ -29,9 +29,10 @@ class Source:
 
     title: str
     path: str
+    version: str  # the version or date of what was read (an offer version, a commit, a day)
 
     def entry(self) -> dict[str, str]:
-        return {"title": self.title, "path": self.path}
+        return {"title": self.title, "path": self.path, "version": self.version}
 
 
 @dataclass
@@ -106,7 +107,8 @@ def size_of(kind: InstanceType, lister: str) -> tuple[int, float]:
 
 def regional_source(title: str, regions: tuple[str, ...], today: dt.date, url: str) -> Source:
     """The descriptor source of a price list read for ``regions`` on ``today``."""
-    return Source(f"{title}, {', '.join(regions)} (retrieved {today.isoformat()})", url)
+    day = today.isoformat()
+    return Source(f"{title}, {', '.join(regions)} (retrieved {day})", url, f"read {day}")
 
 
 def number(value: float) -> str:

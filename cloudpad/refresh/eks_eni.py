@@ -66,7 +66,7 @@ def fetch(ctx: Context) -> Fetched:
     sha, answer = github_file(ctx, REPO, BRANCH, PATH)
     where = f"{REPO}@{sha[:12]}:{PATH}"
     if answer is None:
-        source = Source(f"{where} (unchanged)", f"{HOME}/blob/{sha}/{PATH}")
+        source = Source(f"{where} (unchanged)", f"{HOME}/blob/{sha}/{PATH}", f"commit {sha[:7]}")
         return Fetched(None, source, github_state(sha, None, ctx), note=f"{where} unchanged")
     limits = parse(answer.text or "", where)
     types = [t.instance_type for t in instance_types(ctx.data_dir, "aws")]
@@ -85,5 +85,6 @@ def fetch(ctx: Context) -> Fetched:
         f"{REPO}@{sha}:{PATH} (fields defaultMaxENIs, ipv4AddressesPerInterface; MIT-0; "
         f"retrieved {ctx.today.isoformat()})",
         f"{HOME}/blob/{sha}/{PATH}",
+        f"amazon-eks-ami commit {sha[:7]}",
     )
     return Fetched(rows, source, github_state(sha, answer, ctx), note=f"commit {sha[:12]}")
