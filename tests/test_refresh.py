@@ -135,6 +135,10 @@ def test_a_changed_price_rewrites_the_file_and_its_descriptor(tmp_path, monkeypa
     assert res["retrieved"] == "2026-07-20"  # the oldest row's date: the AWS rows, kept
     paths = [s["path"] for s in res["sources"]]
     assert "https://prices.azure.com/api/retail/prices" in paths
+    fresh = next(
+        src for src in res["sources"] if src["path"] == "https://prices.azure.com/api/retail/prices"
+    )
+    assert fresh["version"] == "read 2026-12-07"  # every source states its version or date
     assert "https://github.com/Azure/karpenter-provider-azure" not in paths
     assert next(s for s in old_sources if "Cyclenerd" in s["title"]) in res["sources"]
     assert descriptor(folder)["version"] == "2026.12.07"
