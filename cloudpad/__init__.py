@@ -1,9 +1,11 @@
 """Cloud Architecture Notepad: the models, data and pipeline behind the book.
 
 Subpackages: ``models`` (one module per model), ``pipeline`` (plan, cache,
-executors, manifest, editions), ``site`` (staging, rendering, generated pages).
+executors, manifest, editions), ``site`` (staging, rendering, generated pages),
+``refresh`` (datasets fetched from their providers, checked, written, reported).
 Modules: ``article`` and ``style`` (what every article uses), ``data`` (validated
-datasets), ``exceptions``, ``cli`` and ``cli_edition`` (the command line).
+datasets), ``exceptions``, ``files`` (whole-or-nothing writes), ``cli``,
+``cli_edition`` and ``cli_data`` (the command line).
 Import the module you need: this package imports nothing eagerly, so the
 pipeline can tell which modules a notebook used.
 """

@@ -10,6 +10,8 @@
     cloudpad accept                         # write results/baseline.json from the latest run
     cloudpad sweep NOTEBOOK -p NAME V1 V2 ... [-p NAME2 ...] [--plot RESULT ...]
                  [--jobs N] [--force] [--executor local|dask] [--scheduler ADDRESS]
+    cloudpad data refresh [DATASET ...] [--accept-large-change]
+    cloudpad data status | cloudpad data report [--output FILE]
 
 Exit codes: 0 success; 1 a notebook or the site build failed, an output could
 not be written, or ``--check-deterministic`` found a cell whose output changed;
@@ -22,7 +24,9 @@ article is new, missing or failed), 2 no run yet or no baseline.  ``accept``:
 0 written, 2 refused (no run, or a failed or partial one).  ``sweep``: 0 every
 combination ran, 1 one failed, 2 bad grid (unknown name, wrong type, empty
 list of values) or ``--plot`` of an unknown result
-(:mod:`cloudpad.cli_edition`).
+(:mod:`cloudpad.cli_edition`).  ``data refresh``: 0 every dataset refreshed or
+unchanged, 1 a source failed or a change was refused, 2 a dataset that cannot be
+refreshed (:mod:`cloudpad.cli_data`).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from cloudpad import __version__
+from cloudpad import __version__, cli_data
 from cloudpad import cli_edition as edition
 from cloudpad.exceptions import CloudpadError, ExecutionFailed, OutputError
 from cloudpad.pipeline import runner
@@ -108,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     params.add_argument("notebook", type=Path)
     sub.add_parser("clean", help="remove _build (executed notebooks, cache, site)")
     edition.add_parsers(sub)  # diff, accept, sweep
+    cli_data.add_parser(sub)  # data refresh, status, report
     return parser
 
 
@@ -241,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1 if problems else 0
         if args.command in edition.COMMANDS:
             return edition.main(project, console, args)
+        if args.command == "data":
+            return cli_data.main(project, console, args)
         with exclusive(project, on_wait=waiting):
             return _run_or_build(project, console, args)
     except KeyboardInterrupt:

@@ -123,8 +123,17 @@ def _frictionless_errors(
     from frictionless import FrictionlessException
 
     file = folder / resource["path"]
+    # ``hash`` and ``bytes`` record the file as the refresh retrieved it (cloudpad.refresh);
+    # a copy edited by hand is still data, so they are not checked here.
+    unchecked = {
+        **descriptor,
+        "resources": [
+            {k: v for k, v in res.items() if k not in ("hash", "bytes")}
+            for res in descriptor["resources"]
+        ],
+    }
     try:
-        package = frictionless.Package.from_descriptor(descriptor, basepath=str(folder))
+        package = frictionless.Package.from_descriptor(unchecked, basepath=str(folder))
         res = package.get_resource(resource["name"])
     except FrictionlessException as exc:
         notes = "; ".join(e.note or e.message for e in exc.reasons) or exc.error.message

@@ -40,6 +40,7 @@ NAMES = [
     "eks_eni_limits",
     "gc_pause_figures",
     "gc_pauses_measured",
+    "instance_types",
 ]
 
 
@@ -167,6 +168,20 @@ def test_instance_prices_against_the_reference_readme() -> None:
     # Same README: 17 AWS on-demand rows, 16 + 16 GCP, 18 Azure; 67 in all.
     assert len(prices) == 67
     assert (prices["price_per_hour_usd"] > 0).all()
+
+
+def test_instance_types_are_the_types_priced_with_the_same_sizes() -> None:
+    """The curated table the refresh prices from lists exactly the snapshot's types, and its
+    vCPUs and GiB are the ones the snapshot recorded (Microsoft Learn size pages for Azure,
+    Cyclenerd's pricing.yml for GCP); AWS rows leave them to the price list."""
+    types = data.load("instance_types")
+    prices = data.load("instance_prices")
+    assert set(zip(types.provider, types.instance_type, strict=True)) == set(
+        zip(prices.provider, prices.instance_type, strict=True)
+    )
+    sized = types[types.provider != "aws"].merge(prices, on=["provider", "instance_type"])
+    assert (sized.vcpu_x == sized.vcpu_y).all() and (sized.memory_gib_x == sized.memory_gib_y).all()
+    assert types[types.provider == "aws"][["vcpu", "memory_gib"]].isna().all().all()
 
 
 def test_latency_numbers_from_the_gist() -> None:
@@ -522,9 +537,10 @@ def test_sources_markdown_is_well_formed_myst() -> None:
     labels = re.findall(r"^\((.+)\)=$", page, flags=re.MULTILINE)
     assert len(labels) == len(set(labels)) == len(NAMES)
     # In 2030 every dataset with a declared life is past it (regions, Azure RTT, prices,
-    # SLAs, DORA levels, GC figures, GC measurements); the four that do not expire say why.
+    # SLAs, DORA levels, GC figures, GC measurements); the five that do not expire say why
+    # (latency numbers, the two authored examples, ENI limits, instance types).
     assert page.count("**STALE**") == 7
-    assert page.count("**Freshness:** does not expire: ") == 4
+    assert page.count("**Freshness:** does not expire: ") == 5
     for line in page.splitlines():
         if line.startswith("| `"):
             assert line.count(" | ") == 3, line  # four cells, no stray pipe

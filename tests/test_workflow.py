@@ -43,6 +43,7 @@ NODE24_SINCE = {
     "actions/upload-artifact": 6,
     "actions/upload-pages-artifact": 5,
     "actions/deploy-pages": 5,
+    "peter-evans/create-pull-request": 8,  # v7.0.11 node20, v8.0.0 node24 (action.yml)
 }
 PINNED = re.compile(r"^(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v(\d+)\.\d+\.\d+$")
 IMAGE = re.compile(r"^python:3\.11-bookworm@sha256:[0-9a-f]{64}$")
@@ -260,6 +261,7 @@ def test_pages_are_published_from_main_only_with_the_least_permissions():
     build, deploy = jobs["build"], jobs["deploy"]
     assert build["permissions"] == {"contents": "read"}
     assert jobs["links"]["permissions"] == {"contents": "read"}
+    assert jobs["refresh"]["permissions"] == {"contents": "write", "pull-requests": "write"}
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["needs"] == "build"
     main_only = "github.ref == 'refs/heads/main' && github.event_name != 'pull_request'"
@@ -282,3 +284,70 @@ def test_the_book_is_built_where_the_browser_tests_find_chromium():
     test_rule = re.search(r"^test:(.*)$", makefile, re.M).group(1)
     assert "system-deps" in test_rule
     assert "apt-get install" in makefile and "chromium" in makefile
+
+
+# --- the weekly refresh job -------------------------------------------------------------------
+
+
+def _refresh_job() -> dict:
+    return _load(BOOK)["jobs"]["refresh"]
+
+
+def test_the_refresh_job_runs_on_the_schedule_with_write_access_only_there():
+    workflow = _load(BOOK)
+    refresh = _refresh_job()
+    assert refresh["if"] == (
+        "${{ github.event_name == 'schedule' || github.event_name == 'workflow_dispatch' }}"
+    )
+    assert refresh["permissions"] == {"contents": "write", "pull-requests": "write"}
+    for name, job in workflow["jobs"].items():
+        if name != "refresh":  # the others may not write to the repository or its pull requests
+            assert job["permissions"].get("contents", "read") == "read", name
+            assert "pull-requests" not in job["permissions"], name
+    assert "pull_request_target" not in workflow["on"]
+
+
+def test_no_run_script_holds_an_expression():
+    """No text from outside reaches a shell: ``run:`` scripts hold no ``${{ ... }}``."""
+    for job in _load(BOOK)["jobs"].values():
+        for step in job["steps"]:
+            assert "${{" not in step.get("run", ""), step["name"]
+
+
+def test_the_refresh_job_refreshes_runs_diffs_reports_accepts_then_proposes():
+    steps = _refresh_job()["steps"]
+    runs = _runs(_refresh_job())
+    order = [
+        ".venv/bin/cloudpad data refresh",
+        "make book",
+        ".venv/bin/cloudpad diff",
+        ".venv/bin/cloudpad data report --output _build/refresh/pull-request.md",
+        ".venv/bin/cloudpad accept",
+    ]
+    positions = [runs.index(command) for command in order]
+    assert positions == sorted(positions), runs
+    (propose,) = [
+        s for s in steps if s.get("uses", "").startswith("peter-evans/create-pull-request@")
+    ]
+    assert steps.index(propose) == len(steps) - 1
+    assert propose["with"]["body-path"] == "_build/refresh/pull-request.md"
+    assert propose["with"]["add-paths"].split() == ["data/", "results/baseline.json"]
+    assert propose["with"]["branch"] == "data-refresh"  # one branch: one pull request, updated
+    # A source that fails (exit 1) or results that moved (diff exit 1) do not stop the job;
+    # a broken run (exit 2) does.
+    assert runs.count('if [ "$status" -gt 1 ]; then exit "$status"; fi') == 2
+    (refresh,) = [s for s in steps if "cloudpad data refresh" in s.get("run", "")]
+    assert refresh["env"] == {"CLOUDPAD_GCP_API_KEY": "${{ secrets.CLOUDPAD_GCP_API_KEY }}"}
+
+
+def test_the_refresh_jobs_commands_are_the_cli_s():
+    from cloudpad import cli
+
+    parser = cli._parser()
+    for line in _runs(_refresh_job()).splitlines():
+        line = line.strip()
+        if line.startswith(".venv/bin/cloudpad "):
+            words = line.split("||")[0].split()[1:]
+            parser.parse_args(words)  # exits (SystemExit) on an unknown command or option
+        elif line.startswith("make "):
+            assert set(line.split()[1:]) <= _make_targets(), line

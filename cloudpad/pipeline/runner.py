@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from cloudpad.exceptions import CloudpadError, OutputError
+from cloudpad.exceptions import CloudpadError
+from cloudpad.files import write_atomic
 from cloudpad.pipeline import cache, distributions, manifest
 from cloudpad.pipeline.executors.base import KERNEL, Executor, Job, JobResult
 from cloudpad.pipeline.outcomes import Outcome, RunResult
@@ -57,22 +58,6 @@ def output_root(project: Project, parameters: dict[str, Any]) -> Path:
     """Where executed notebooks go: the edition's folder, or the run folder of these overrides."""
     digest = cache.parameters_digest(parameters)
     return project.runs_dir / digest / "executed" if digest else project.executed_dir
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename).
-
-    A failure (disk full, read-only folder) leaves the previous file as it was
-    and raises :class:`OutputError` naming the path.
-    """
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def make_job(project: Project, item: Planned, job_id: str = "") -> Job:
@@ -119,8 +104,8 @@ def _finish(
     logs = project.runs_dir / digest / "logs" if digest else project.build_dir / "logs"
     log = logs / rel.with_suffix(".log")
     if result.executed:
-        _write_atomic(output, result.executed)
-    _write_atomic(log, result.log)
+        write_atomic(output, result.executed)
+    write_atomic(log, result.log)
     now = _timestamp()
     outcome = Outcome(
         notebook=rel.as_posix(),

@@ -185,14 +185,20 @@ def hide_parameters_cell(nb: nbformat.NotebookNode) -> None:
 
 @dataclass(frozen=True)
 class Datasets:
-    """The data files of the book's resources and which resources are past their freshness."""
+    """The data files of the book's resources, which are past their freshness, which not refreshed.
+
+    Freshness counts from the later of a dataset's retrieval and the last day its
+    sources confirmed it (:func:`cloudpad.refresh.status.freshness`).
+    """
 
     files: dict[str, str]  # file, as outcomes name it (project-relative or absolute) -> resource
     stale: frozenset[str]  # names of the resources past their declared freshness
+    not_refreshed: frozenset[str] = frozenset()  # the last refresh kept (part of) the old file
 
     @classmethod
     def of(cls, project: Project, today: dt.date | None = None) -> Datasets:
         from cloudpad import data
+        from cloudpad.refresh import status
 
         root = project.root.resolve()
         files = {}
@@ -201,8 +207,12 @@ class Datasets:
             files[str(path)] = name
             if path.is_relative_to(root):
                 files[path.relative_to(root).as_posix()] = name
-        stale = data.stale_resources(today=today, data_dir=project.data_dir)
-        return cls(files, frozenset(item.name for item in stale))
+        fresh = status.freshness(project.data_dir, today=today).values()
+        return cls(
+            files,
+            frozenset(item.name for item in fresh if item.stale),
+            frozenset(item.name for item in fresh if item.not_refreshed),
+        )
 
 
 def _day(iso: str) -> str:
@@ -223,6 +233,7 @@ def article_note(project: Project, outcome: Outcome, datasets: Datasets) -> str:
         executed += f" ({{doc}}`execution report </{EXECUTION_PAGE}>`)"
     read = {datasets.files[f] for f in outcome.dependencies if f in datasets.files}
     old = sorted(read & datasets.stale)
+    kept = sorted(read & datasets.not_refreshed)
     if not read:
         freshness = "reads no dataset"
     elif old:
@@ -230,6 +241,9 @@ def article_note(project: Project, outcome: Outcome, datasets: Datasets) -> str:
         freshness = f"**data past its declared freshness**: {names}"
     else:
         freshness = "data current"
+    if kept:
+        names = ", ".join(f"`{name}`" for name in kept)
+        freshness += f"; the last refresh of {names} failed, the earlier data is kept"
     if read and DATA_PAGE in entries:
         freshness += f" ({{doc}}`data sources </{DATA_PAGE}>`)"
     return f"{executed} · {freshness}"

@@ -1,7 +1,8 @@
 """The "Data sources" page (``reports/data-sources``), generated from ``data/datapackage.json``.
 
 One section per dataset: title, file, description, sources with links and the
-version or date of each document, licence, date retrieved, freshness (or why
+version or date of each document, licence, date retrieved, how it is refreshed
+and what its last refresh did (``data/refresh-status.json``), freshness (or why
 it does not expire), a table of its columns with type,
 description/unit and constraints, and the articles that read it (from the
 run's outcomes: the files each kernel really opened).
@@ -15,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cloudpad.data import StaleResource, data_folder, read_descriptor, stale_resources
+from cloudpad.data import data_folder, read_descriptor
 from cloudpad.pipeline.outcomes import Outcome
 from cloudpad.pipeline.project import Project
+from cloudpad.refresh.status import REFRESHABLE, Freshness, freshness
 from cloudpad.site.links import article_link
 
 
@@ -63,7 +65,7 @@ def sources_markdown(
     usage = usage or {}
     today = today or dt.date.today()
     descriptor = read_descriptor(folder)
-    stale = {s.name: s for s in stale_resources(today, folder)}
+    fresh = freshness(folder, today)
     out = [
         "# Data sources",
         "",
@@ -85,24 +87,51 @@ def sources_markdown(
         licenses = [_link(lic) for lic in res.get("licenses", [])] or ["not stated"]
         out += [f"**License:** {'; '.join(licenses)}", ""]
         out += [f"**Retrieved:** {res.get('retrieved', 'not stated')}", ""]
-        out += [f"**Freshness:** {_freshness(res, stale.get(name))}", ""]
+        out += [f"**Refreshed:** {_refreshed(fresh[name])}", ""]
+        out += [f"**Freshness:** {_freshness(res, fresh[name])}", ""]
         out += [*_columns_table(res), ""]
         used = [str(link) for link in usage.get(name, [])]
         out += [f"**Used by:** {', '.join(used) if used else 'not used by any article yet'}", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _freshness(res: Mapping[str, Any], stale: StaleResource | None) -> str:
-    life = res.get("valid_for_days")
+def _refreshed(item: Freshness) -> str:
+    """How the dataset is refreshed, and what its last refresh did."""
+    if not item.refreshable:
+        return "curated by hand (no source the book can read automatically)"
+    how = f"by `cloudpad data refresh {item.name}` from {_md(REFRESHABLE[item.name])}"
+    if item.status is None:
+        return f"{how}; not refreshed by it yet"
+    text = f"{how}; last run on {item.checked}: {item.status}"
+    if item.reason:
+        text += f" ({_md(_short(item.reason))})"
+    if item.confirmed:
+        text += f"; sources last confirmed this data on {item.confirmed}"
+    if item.sources:
+        text += "; read from " + ", ".join(f"<{url}>" for url in item.sources)
+    if item.edited:
+        text += "; **the file was edited by hand after the refresh wrote it**"
+    return text
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _freshness(res: Mapping[str, Any], item: Freshness) -> str:
+    life = item.valid_for_days
     if life is None:
         reason = res.get("x-no-expiry")
         return f"does not expire: {_md(str(reason))}" if reason else "no expiry declared"
-    if stale is not None:
+    since = f"retrieved {item.retrieved}"
+    if item.confirmed and item.confirmed != item.retrieved:
+        since += f", confirmed {item.confirmed}"
+    if item.stale:
         return (
-            f"**STALE**: declared current for {life} days after retrieval; now "
-            f"{stale.age_days} days old. Refresh this file."
+            f"**STALE**: declared current for {life} days after retrieval ({since}); now "
+            f"{item.age_days} days old. Refresh this file."
         )
-    return f"current (declared valid for {life} days after retrieval)"
+    return f"current, within its declared {life} days ({since})"
 
 
 def _columns_table(res: Mapping[str, Any]) -> list[str]:
