@@ -23,7 +23,7 @@ from cloudpad.refresh import gcp_prices, status
 
 pytestmark = pytest.mark.slow
 
-PARAMS = "hours = 730  # hours billed per month"
+PARAMS = "hours = 730  # hours, 1..744: hours billed per month"
 CODE = """
 from cloudpad import article
 vm = article.price("azure", "eastus", "Standard_D2s_v3")
