@@ -54,7 +54,7 @@ from rich.text import Text
 from cloudpad import __version__, cli_data
 from cloudpad import cli_edition as edition
 from cloudpad.exceptions import CloudpadError, ExecutionFailed, OutputError
-from cloudpad.pipeline import runner
+from cloudpad.pipeline import retention, runner
 from cloudpad.pipeline.executors.base import Executor
 from cloudpad.pipeline.outcomes import Outcome, RunResult, failure_report
 from cloudpad.pipeline.parameters import describe, notebook_parameters
@@ -109,15 +109,21 @@ def _parser() -> argparse.ArgumentParser:
     common(build)
     params = sub.add_parser("params", help="list a notebook's parameters")
     params.add_argument("notebook", type=Path)
-    sub.add_parser("clean", help="remove _build (executed notebooks, cache, site)")
+    clean = sub.add_parser("clean", help="remove _build (executed notebooks, cache, site)")
+    clean.add_argument(
+        "--runs",
+        action="store_true",
+        help="remove only what -p runs and sweeps keep (_build/runs, their cache records, "
+        "_build/sweeps); the edition stays",
+    )
     edition.add_parsers(sub)  # diff, accept, sweep
     cli_data.add_parser(sub)  # data refresh, status, report
     return parser
 
 
-def _make_executor(args: argparse.Namespace) -> Executor:
+def _make_executor(args: argparse.Namespace, project: Project) -> Executor:
     """The executor the command line asked for (default: local worker processes)."""
-    return edition.make_executor(args)  # --executor local|dask, --scheduler
+    return edition.make_executor(args, project.root)  # --executor local|dask, --scheduler
 
 
 class _Running(ProgressColumn):
@@ -138,7 +144,7 @@ def _execute(
     if args.jobs is not None and args.jobs < 1:
         raise CloudpadError(f"--jobs must be a whole number >= 1, got {args.jobs}")
     plan = prepare(project, notebooks, pairs)  # refuse bad input before any bar
-    executor = _make_executor(args)
+    executor = _make_executor(args, project)
     columns = (
         TextColumn("[bold]notebooks"),
         BarColumn(),
@@ -174,6 +180,7 @@ def _execute(
         f"in {result.elapsed_s:.1f} s; executed notebooks in "
         f"{', '.join(sorted({str(Path(o.output).parent) for o in result.outcomes})) or '-'}"
     )
+    edition.print_notes(console, result)
     if result.failed:
         report = failure_report(result, verbose=args.verbose)
         console.print(report, markup=False, highlight=False)
@@ -223,10 +230,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
 
-    def waiting(pid: str) -> None:
+    def waiting(holder: str) -> None:
         console.print(
-            f"waiting: another cloudpad run (process {pid}) is using _build; "
-            "this run starts when it ends"
+            f"waiting: another cloudpad run ({holder}) is using _build; "
+            "this run starts when it ends",
+            markup=False,
         )
 
     def terminate(_signum: int, _frame: object) -> None:
@@ -239,7 +247,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(describe(notebook_parameters(args.notebook.resolve())))
             return 0
         if args.command == "clean":
-            problems = runner.clean(project)
+            if args.runs:
+                with exclusive(project, on_wait=waiting):
+                    count, problems = retention.clean_runs(project)
+                console.print(f"removed {count} parameterised run{'' if count == 1 else 's'}")
+            else:
+                problems = retention.clean(project)
             for problem in problems:
                 console.print(f"could not remove {problem}", markup=False, style="bold red")
             return 1 if problems else 0

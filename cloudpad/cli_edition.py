@@ -25,7 +25,7 @@ from rich.table import Table
 from cloudpad.exceptions import CloudpadError
 from cloudpad.pipeline import baseline, sweep
 from cloudpad.pipeline.executors.base import Executor
-from cloudpad.pipeline.outcomes import Outcome, failure_report
+from cloudpad.pipeline.outcomes import Outcome, RunResult, failure_report
 from cloudpad.pipeline.plan import check_notebook, select
 from cloudpad.pipeline.project import Project, exclusive
 
@@ -38,6 +38,8 @@ DASK_MISSING = (
     "run `.venv/bin/pip install --require-hashes -r requirements-dask.txt` "
     "(or `pip install 'cloudpad[dask]'` outside the book's locks)"
 )
+#: Seconds to try reaching a Dask scheduler (``--connect-timeout``).
+DEFAULT_CONNECT_TIMEOUT_S = 30.0
 
 
 # --- executor options (run and sweep) ----------------------------------------------
@@ -58,10 +60,22 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
         help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask; without it, "
         "--executor dask starts a LocalCluster of --jobs workers on this machine)",
     )
+    parser.add_argument(
+        "--connect-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_CONNECT_TIMEOUT_S,
+        help="how long to try reaching the --scheduler before giving up "
+        f"(default {DEFAULT_CONNECT_TIMEOUT_S:g})",
+    )
 
 
-def make_executor(args: argparse.Namespace) -> Executor:
-    """The executor ``args`` ask for: local processes, or Dask (a scheduler or a LocalCluster)."""
+def make_executor(args: argparse.Namespace, root: Path | None = None) -> Executor:
+    """The executor ``args`` ask for: local processes, or Dask (a scheduler or a LocalCluster).
+
+    A Dask scheduler is reached, and its workers' software compared with this
+    client's for the book at ``root``, before this returns.
+    """
     kind = getattr(args, "executor", None)
     address = getattr(args, "scheduler", None)
     jobs = getattr(args, "jobs", None)
@@ -71,6 +85,9 @@ def make_executor(args: argparse.Namespace) -> Executor:
         raise CloudpadError(
             f"--scheduler {address} needs --executor dask (the local executor has no scheduler)"
         )
+    timeout = getattr(args, "connect_timeout", DEFAULT_CONNECT_TIMEOUT_S)
+    if not timeout > 0:
+        raise CloudpadError(f"--connect-timeout must be a number of seconds > 0, got {timeout:g}")
     if kind == "dask" or address:
         try:  # the optional extra, imported here so its absence is one sentence, up front
             import dask  # noqa: F401
@@ -81,7 +98,10 @@ def make_executor(args: argparse.Namespace) -> Executor:
             raise CloudpadError(DASK_MISSING) from None
         from cloudpad.pipeline.executors.dask import DaskExecutor
 
-        return DaskExecutor(address=address, workers=jobs)
+        executor = DaskExecutor(address=address, workers=jobs, connect_timeout_s=timeout)
+        if address and root is not None:
+            executor.check_software(root)
+        return executor
     from cloudpad.pipeline.executors.local import ProcessPoolExecutor
 
     return ProcessPoolExecutor(jobs)
@@ -131,6 +151,14 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--jobs", "-j", type=int, default=None, help="runs at once (default: cores)")
     p.add_argument("--force", action="store_true", help="ignore the cache, execute every run")
+    p.add_argument(
+        "--max-runs",
+        type=int,
+        default=sweep.DEFAULT_MAX_RUNS,
+        metavar="N",
+        help="the most runs this sweep may start; a bigger grid is refused before any kernel "
+        f"(default {sweep.DEFAULT_MAX_RUNS})",
+    )
     add_executor_options(p)
 
 
@@ -248,6 +276,12 @@ def accept_command(project: Project, console: Console) -> int:
     return 0
 
 
+def print_notes(console: Console, result: RunResult) -> None:
+    """What a run repaired or removed on its own (a damaged cache record, evicted runs), once."""
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+
+
 # --- sweep ---------------------------------------------------------------------------
 
 
@@ -255,8 +289,10 @@ def sweep_command(project: Project, console: Console, args: argparse.Namespace) 
     (notebook,) = select(project, [args.notebook])
     check_notebook(notebook)
     grid = sweep.parse_grid(notebook, args.parameter)
-    executor = make_executor(args)
-    total = len(grid.combinations())
+    if args.max_runs < 1:
+        raise CloudpadError(f"--max-runs must be a whole number >= 1, got {args.max_runs}")
+    total = sweep.check_size(project, grid, args.max_runs)
+    executor = make_executor(args, project.root)
     counts = {"hits": 0, "failed": 0}
     columns = (
         TextColumn("[bold]sweep"),
@@ -296,6 +332,7 @@ def sweep_command(project: Project, console: Console, args: argparse.Namespace) 
         f"failed in {time.perf_counter() - started:.1f} s"
     )
     console.print(f"table: {escape(project.relative(result.table).as_posix())}")
+    print_notes(console, run)
     svgs = [f for f in result.figures if f.suffix == ".svg"]
     if svgs:
         names = ", ".join(f.stem for f in svgs)
