@@ -2,13 +2,13 @@
 
     cloudpad --version
     cloudpad run [NOTEBOOK ...] [-p NAME VALUE ...] [--jobs N] [--force]
-                 [--executor local|dask] [--scheduler ADDRESS]
+                 [--executor local|dask] [--scheduler ADDRESS] [--connect-timeout SECONDS]
     cloudpad build [--jobs N] [--force]
     cloudpad params NOTEBOOK
-    cloudpad clean
+    cloudpad clean [--runs]                 # _build, or only what -p runs and sweeps keep
     cloudpad diff                           # latest run vs results/baseline.json
     cloudpad accept                         # write results/baseline.json from the latest run
-    cloudpad sweep NOTEBOOK -p NAME V1 V2 ... [-p NAME2 ...] [--plot RESULT ...]
+    cloudpad sweep NOTEBOOK -p NAME V1 V2 ... [-p NAME2 ...] [--plot RESULT ...] [--max-runs N]
                  [--jobs N] [--force] [--executor local|dask] [--scheduler ADDRESS]
     cloudpad data refresh [DATASET ...] [--accept-large-change]
     cloudpad data status | cloudpad data report [--output FILE]
@@ -17,13 +17,15 @@ Exit codes: 0 success; 1 a notebook or the site build failed, an output could
 not be written, or ``--check-deterministic`` found a cell whose output changed;
 2 bad input (unknown parameter, wrong type, missing or invalid notebook, bad
 configuration, no ``python3`` kernel — refused before any kernel starts — or a
-parameter the notebook's own check refused); 130 interrupted (Ctrl-C, SIGTERM).
+parameter the notebook's own check refused; an unreachable Dask scheduler or
+workers with other software); 130 interrupted (Ctrl-C, SIGTERM).
 ``--verbose`` adds tracebacks to refused input.
 ``diff``: 0 nothing drifted, 1 a key result moved beyond its tolerance (or an
-article is new, missing or failed), 2 no run yet or no baseline.  ``accept``:
-0 written, 2 refused (no run, or a failed or partial one).  ``sweep``: 0 every
-combination ran, 1 one failed, 2 bad grid (unknown name, wrong type, empty
-list of values) or ``--plot`` of an unknown result
+article is new, missing or failed), 2 no run yet, no baseline, or either
+damaged.  ``accept``: 0 written, 2 refused (no run, a failed or partial one, a
+damaged manifest or baseline).  ``sweep``: 0 every combination ran, 1 one
+failed, 2 bad grid (unknown name, wrong type, empty list of values, more runs
+than ``--max-runs``) or ``--plot`` of an unknown result
 (:mod:`cloudpad.cli_edition`).  ``data refresh``: 0 every dataset refreshed or
 unchanged, 1 a source failed or a change was refused, 2 a dataset that cannot be
 refreshed (:mod:`cloudpad.cli_data`).

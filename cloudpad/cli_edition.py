@@ -4,10 +4,13 @@
 commands named in :data:`COMMANDS` to :func:`main`.  Exit codes:
 
 * ``diff``: 0 nothing drifted, 1 a result moved beyond its tolerance (or an
-  article is new, missing or failed), 2 bad input (no run yet, no baseline);
-* ``accept``: 0 written, 2 refused (no run, a failed or partial run);
+  article is new, missing or failed), 2 bad input (no run yet, no baseline, a
+  damaged manifest or baseline);
+* ``accept``: 0 written, 2 refused (no run, a failed or partial run, a damaged
+  manifest or baseline);
 * ``sweep``: 0 every combination ran, 1 one failed, 2 bad input (unknown
-  parameter, wrong type, empty list of values, ``--plot`` of an unknown result).
+  parameter, wrong type, empty list of values, more runs than ``--max-runs``,
+  ``--plot`` of an unknown result).
 """
 
 from __future__ import annotations

@@ -100,25 +100,32 @@ class Eviction:
 
     def note(self) -> str:
         """One sentence for the user."""
-        freed = sum(r.size for r in self.removed) / MB
-        last = max(r.used for r in self.removed)
-        when = dt.datetime.fromtimestamp(last, dt.UTC).isoformat(timespec="seconds")
-        text = (
-            f"cache limit: removed {len(self.removed)} parameterised run"
-            f"{'' if len(self.removed) == 1 else 's'} ({freed:.1f} MB, last used {when} or "
-            f"before) to keep _build/runs and their cache records under execute.cache_limit_mb "
-            f"= {self.limit_mb:g}; they now take {self.kept_mb:.1f} MB"
-        )
+        limit = f"execute.cache_limit_mb = {self.limit_mb:g}"
+        parts = []
+        if self.removed:
+            freed = sum(r.size for r in self.removed) / MB
+            last = max(r.used for r in self.removed)
+            when = dt.datetime.fromtimestamp(last, dt.UTC).isoformat(timespec="seconds")
+            parts.append(
+                f"cache limit: removed {len(self.removed)} parameterised run"
+                f"{'' if len(self.removed) == 1 else 's'} ({freed:.1f} MB, last used {when} or "
+                f"before) to keep _build/runs and their cache records under {limit}"
+            )
+        if self.kept_mb > self.limit_mb:
+            parts.append(
+                f"cache limit: the runs of this command alone take {self.kept_mb:.1f} MB, more "
+                f"than {limit}; they stay until a later run needs the room"
+            )
         if self.problems:
-            text += f"; could not remove {'; '.join(self.problems)}"
-        return text
+            parts.append(f"could not remove {'; '.join(self.problems)}")
+        return "; ".join(parts)
 
 
 def evict(project: Project, keep: Iterable[str] = ()) -> Eviction | None:
     """Remove the least recently used run sets until the rest fit ``execute.cache_limit_mb``.
 
     ``keep`` names digests that stay whatever their size (the run's own).
-    Returns ``None`` when nothing had to go.
+    Returns ``None`` when the run sets fit.
     """
     limit_mb = project.cache_limit_mb()
     sets = run_sets(project)
@@ -132,7 +139,7 @@ def evict(project: Project, keep: Iterable[str] = ()) -> Eviction | None:
             continue
         removed.append(run)
         total -= run.size
-    if not removed:
+    if total <= limit_mb * MB and not removed:
         return None
     problems = remove(p for r in removed for p in r.paths)
     return Eviction(removed, limit_mb, total / MB, problems)
