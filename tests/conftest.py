@@ -121,6 +121,26 @@ def write_notebook(
 BookFactory = Callable[..., Project]
 
 
+def run_cli(book: Project, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str]:
+    """``cloudpad --root BOOK ARGS…`` in this process: the exit code and all it printed."""
+    from cloudpad.cli import main
+
+    code = main(["--root", str(book.root), *args])
+    captured = capsys.readouterr()
+    return code, captured.err + captured.out
+
+
+def no_traceback(text: str) -> None:
+    """The user sees the message, not a stack trace."""
+    assert "Traceback" not in text and 'File "' not in text, text
+
+
+def one_sentence(text: str) -> None:
+    """All the user sees is one line, without a stack trace."""
+    no_traceback(text)
+    assert len(text.strip().splitlines()) == 1, text
+
+
 def write_book(
     root: Path,
     notebooks: dict[str, tuple[str, list[str]]],

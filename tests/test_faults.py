@@ -22,6 +22,7 @@ import nbformat
 import psutil
 import pytest
 import yaml
+from conftest import no_traceback, run_cli
 
 from cloudpad.cli import main
 from cloudpad.pipeline import cache, manifest
@@ -40,17 +41,6 @@ CHECKED = (
 
 def cli(book: Project, *args: str) -> int:
     return main(["--root", str(book.root), *args])
-
-
-def run_cli(book: Project, capsys, *args: str) -> tuple[int, str]:
-    code = cli(book, *args)
-    captured = capsys.readouterr()
-    return code, captured.err + captured.out
-
-
-def one_sentence(text: str) -> None:
-    """The user sees the message, not a stack trace."""
-    assert "Traceback" not in text and 'File "' not in text, text
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -73,7 +63,7 @@ def test_parameter_refused_before_any_kernel(make_book, capsys, pair, expected):
     code, text = run_cli(book, capsys, "run", "notebooks/a.ipynb", "-p", *pair)
     assert code == 2
     assert expected in text and "notebooks/a.ipynb" in text
-    one_sentence(text)
+    no_traceback(text)
     assert not book.executed_dir.exists()  # no kernel started
 
 
@@ -83,7 +73,7 @@ def test_out_of_range_parameter_checked_in_the_notebook(make_book, capsys):
     assert code == 2
     assert "REFUSED notebooks/a.ipynb, cell 3" in text
     assert "parameter 'slo' = 1.5 is not allowed: it must be a number in [0.9, 1]" in text
-    one_sentence(text)
+    no_traceback(text)
     code, verbose = run_cli(book, capsys, "--verbose", "run", "notebooks/a.ipynb", "-p", "slo", "2")
     assert code == 2 and "cloudpad/article.py" in verbose  # the traceback only when asked for
     assert "cloudpad/article.py" not in text
@@ -127,7 +117,7 @@ def test_bad_timeout_metadata_is_refused(make_book, capsys, metadata, expected):
     book = make_book({"a": (PARAMS, [GOOD])}, metadata={"a": metadata})
     code, text = run_cli(book, capsys, "run")
     assert code == 2 and expected in text and "notebooks/a.ipynb" in text
-    one_sentence(text)
+    no_traceback(text)
 
 
 def test_whole_notebook_wall_clock_limit(make_book, capsys):
@@ -215,7 +205,7 @@ def test_data_error_reaches_the_user_with_file_row_and_column(make_book, capsys,
     assert code == 2
     assert "REFUSED notebooks/reads.ipynb, cell 3" in text and "DataError" in text
     assert "things.csv" in text and expected in text
-    one_sentence(text)
+    no_traceback(text)
 
 
 # --- broken notebooks -------------------------------------------------------------------------
@@ -343,7 +333,7 @@ def test_no_python3_kernel(make_book, capsys, monkeypatch):
     book = make_book({"a": (PARAMS, [GOOD])})
     code, text = run_cli(book, capsys, "run")
     assert code == 2 and "no Jupyter kernel named 'python3' is installed" in text
-    one_sentence(text)
+    no_traceback(text)
 
 
 def _toc_names_missing_file(book: Project) -> None:
@@ -380,7 +370,7 @@ def test_broken_configuration_is_one_message(make_book, capsys, case):
     break_it(book)
     code, text = run_cli(book, capsys, "run")
     assert code == 2 and expected in text
-    one_sentence(text)
+    no_traceback(text)
 
 
 # --- a full disk, a read-only _build ----------------------------------------------------------
@@ -409,6 +399,6 @@ def test_unwritable_build_keeps_the_previous_edition(make_book, capsys, monkeypa
     code, text = run_cli(book, capsys, "run")
     assert code == 1
     assert f"cannot write {executed}: {os.strerror(err)}" in text
-    one_sentence(text)
+    no_traceback(text)
     assert executed.read_bytes() == before and record.read_bytes() == record_before
     assert not list(book.build_dir.rglob("*.tmp"))

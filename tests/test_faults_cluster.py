@@ -24,8 +24,8 @@ from importlib import metadata
 import psutil
 import pytest
 import yaml
+from conftest import one_sentence, run_cli
 
-from cloudpad.cli import main
 from cloudpad.pipeline import cache, manifest
 from cloudpad.pipeline.executors.dask import DaskExecutor
 from cloudpad.pipeline.project import Project
@@ -36,19 +36,8 @@ GOOD = "x = n * 2\nprint(x)"
 HANGS = "import os, time\nopen('../kernel.txt', 'w').write(str(os.getpid()))\ntime.sleep(120)"
 
 
-def run_cli(book: Project, capsys, *args: str) -> tuple[int, str]:
-    code = main(["--root", str(book.root), *args])
-    captured = capsys.readouterr()
-    return code, captured.err + captured.out
-
-
 def cloudpad(book: Project, *args: str) -> list[str]:
     return [sys.executable, "-m", "cloudpad", "--root", str(book.root), *args]
-
-
-def one_sentence(text: str) -> None:
-    assert "Traceback" not in text and 'File "' not in text, text
-    assert len(text.strip().splitlines()) == 1, text
 
 
 def wait_for(condition, seconds: float = 60, what: str = "") -> None:
@@ -131,21 +120,22 @@ def _closed_port() -> str:
     return f"tcp://127.0.0.1:{port}"
 
 
-def _silent_port(sockets: list[socket.socket]) -> str:
-    """A port that accepts connections and never says anything (a hung scheduler)."""
+def _listening(sockets: list[socket.socket]) -> socket.socket:
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     sockets.append(server)
-    return f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    return server
+
+
+def _silent_port(sockets: list[socket.socket]) -> str:
+    """A port that accepts connections and never says anything (a hung scheduler)."""
+    return f"tcp://127.0.0.1:{_listening(sockets).getsockname()[1]}"
 
 
 def _other_service(sockets: list[socket.socket]) -> str:
     """A port where something that is not a Dask scheduler answers (a web server)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    sockets.append(server)
+    server = _listening(sockets)
 
     def serve() -> None:
         while True:

@@ -15,8 +15,8 @@ import time
 
 import pytest
 import yaml
+from conftest import one_sentence, run_cli
 
-from cloudpad.cli import main
 from cloudpad.pipeline import cache, manifest
 from cloudpad.pipeline.project import Project
 
@@ -24,17 +24,6 @@ PARAMS = "n = 2  # count\nm = 1  # count"
 GLUE = "from myst_nb import glue\nglue('total', n * m, display=False)"
 #: An executed notebook of about 100 kB (its printed output), so a few runs fill a small limit.
 BULKY = "print('x' * 100_000)\nfrom myst_nb import glue\nglue('total', n * m, display=False)"
-
-
-def run_cli(book: Project, capsys, *args: str) -> tuple[int, str]:
-    code = main(["--root", str(book.root), *args])
-    captured = capsys.readouterr()
-    return code, captured.err + captured.out
-
-
-def one_sentence(text: str) -> None:
-    assert "Traceback" not in text and 'File "' not in text, text
-    assert len(text.strip().splitlines()) == 1, text
 
 
 def records(book: Project) -> list:
@@ -106,7 +95,7 @@ def test_an_interrupted_sweep_reruns_only_the_missing_points(make_book, capsys, 
     assert [(r["n"], r["total"], r["status"]) for r in rows] == [
         (str(n), str(n), status)
         for n, status in zip(
-            range(1, 6), ["cached"] * done + ["executed"] * (5 - done), strict=True
+            range(1, 5), ["cached"] * done + ["executed"] * (4 - done), strict=True
         )
     ]
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import write_book
+from conftest import one_sentence, run_cli, write_book
 
 from cloudpad.cli import main
 from cloudpad.pipeline import baseline, cache, manifest
@@ -29,18 +29,6 @@ from cloudpad.pipeline.project import LOCK_FORMAT, Project
 PARAMS = "n = 2  # count"
 GLUE = "from myst_nb import glue\nglue('double', n * 2, display=False)\nprint(n)"
 TRIPLE = "from myst_nb import glue\nglue('triple', n * 3, display=False)"
-
-
-def run_cli(book: Project, capsys, *args: str) -> tuple[int, str]:
-    code = main(["--root", str(book.root), *args])
-    captured = capsys.readouterr()
-    return code, captured.err + captured.out
-
-
-def one_sentence(text: str) -> None:
-    """One line, no stack trace."""
-    assert "Traceback" not in text and 'File "' not in text, text
-    assert len(text.strip().splitlines()) == 1, text
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +80,21 @@ TEXT_DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
 }
 
 
+def other_versions(kind: str, version: int) -> dict[str, tuple[Callable[[Path], None], str]]:
+    """Damage: the file written in the format before this one, and in the one after."""
+    damage = {}
+    for case, other, age in (
+        ("older-format", version - 1, "older"),
+        ("newer-format", version + 1, "newer"),
+    ):
+        tag, current = f"cloudpad-{kind}/{other}", f"cloudpad-{kind}/{version}"
+        damage[case] = (
+            lambda p, tag=tag: edit_json(p, lambda d: d.update(format=tag)),
+            f"format '{tag}' is {age} than the '{current}' this cloudpad reads",
+        )
+    return damage
+
+
 # --- cache records ------------------------------------------------------------------------------
 
 RECORD_DAMAGE = {
@@ -100,13 +103,10 @@ RECORD_DAMAGE = {
         lambda p: edit_json(p, lambda d: d.update(dependencies=["data/x.csv"])),
         "field 'dependencies' must be an object of strings, got a list",
     ),
-    "older-format": (
+    **other_versions("cache", 3),
+    "older-format": (  # records before version 3 had no format tag
         lambda p: edit_json(p, lambda d: d.pop("format")),
         "no format tag (expected 'format': 'cloudpad-cache/3')",
-    ),
-    "newer-format": (
-        lambda p: edit_json(p, lambda d: d.update(format="cloudpad-cache/9")),
-        "format 'cloudpad-cache/9' is newer than the 'cloudpad-cache/3' this cloudpad reads",
     ),
     "hand-edit-typo": (
         lambda p: edit_json(p, lambda d: rename_key(d, "duration_s", "duraton_s")),
@@ -143,14 +143,7 @@ MANIFEST_DAMAGE = {
         lambda p: edit_json(p, lambda d: d.update(notebooks={"a": 1})),
         "the manifest, field 'notebooks' must be a list of objects, got an object",
     ),
-    "older-format": (
-        lambda p: edit_json(p, lambda d: d.update(format="cloudpad-manifest/0")),
-        "format 'cloudpad-manifest/0' is older than the 'cloudpad-manifest/1' this cloudpad reads",
-    ),
-    "newer-format": (
-        lambda p: edit_json(p, lambda d: d.update(format="cloudpad-manifest/2")),
-        "format 'cloudpad-manifest/2' is newer than the 'cloudpad-manifest/1' this cloudpad reads",
-    ),
+    **other_versions("manifest", 1),
     "hand-edit-typo": (
         lambda p: edit_json(p, lambda d: rename_key(d["notebooks"][0], "status", "statsu")),
         "item 1 has an unknown field 'statsu' (did you mean 'status'?)",
@@ -217,14 +210,7 @@ BASELINE_DAMAGE = {
         lambda p: edit_json(p, lambda d: d.update(notebooks=[])),
         "field 'notebooks' must be an object, got a list",
     ),
-    "older-format": (
-        lambda p: edit_json(p, lambda d: d.update(format="cloudpad-baseline/0")),
-        "format 'cloudpad-baseline/0' is older than the 'cloudpad-baseline/1' this cloudpad reads",
-    ),
-    "newer-format": (
-        lambda p: edit_json(p, lambda d: d.update(format="cloudpad-baseline/2")),
-        "format 'cloudpad-baseline/2' is newer than the 'cloudpad-baseline/1' this cloudpad reads",
-    ),
+    **other_versions("baseline", 1),
 }
 
 

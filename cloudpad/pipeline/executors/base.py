@@ -150,12 +150,14 @@ class _Watch:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> _Watch:
+        _current.watch = self  # for the kernels this thread starts (see _track_cells)
         if self.seconds or self.cancelled:
             self._thread = threading.Thread(target=self._watch, name="cloudpad-watch", daemon=True)
             self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        _current.watch = None
         self._done.set()
         if self._thread is not None:
             self._thread.join()
@@ -287,7 +289,6 @@ def execute(job: Job, cancelled: Callable[[], bool] | None = None) -> JobResult:
         started = time.perf_counter()
         failure = None
         watch = _Watch(job.wall_timeout_s, cancelled)
-        _current.watch = watch
         with _captured_output(log_path), _environment(env), watch:
             logging.basicConfig(level=logging.WARNING, force=True)
             for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
@@ -314,7 +315,6 @@ def execute(job: Job, cancelled: Callable[[], bool] | None = None) -> JobResult:
                     break
                 note = f"cloudpad: the kernel did not start (try {attempt}): {failure.message}\n"
                 os.write(2, note.encode())  # into the job's log (fd 2 is captured above)
-        _current.watch = None
         duration = time.perf_counter() - started
         executed = _relabel(output, job.notebook) if output.is_file() else ""
         result = JobResult(job.id, job.notebook, failure is None, duration, executed, failure)
