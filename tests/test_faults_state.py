@@ -103,10 +103,10 @@ RECORD_DAMAGE = {
         lambda p: edit_json(p, lambda d: d.update(dependencies=["data/x.csv"])),
         "field 'dependencies' must be an object of strings, got a list",
     ),
-    **other_versions("cache", 3),
+    **other_versions("cache", 4),
     "older-format": (  # records before version 3 had no format tag
         lambda p: edit_json(p, lambda d: d.pop("format")),
-        "no format tag (expected 'format': 'cloudpad-cache/3')",
+        "no format tag (expected 'format': 'cloudpad-cache/4')",
     ),
     "hand-edit-typo": (
         lambda p: edit_json(p, lambda d: rename_key(d, "duration_s", "duraton_s")),

@@ -134,7 +134,9 @@ def _probe(address: str, seconds: float) -> None:
     from distributed.comm import connect
 
     async def probe() -> None:
-        comm = await asyncio.wait_for(connect(address, timeout=seconds), seconds)
+        # connect() itself gives up after ``seconds``, naming why (refused, unreachable); the
+        # grace second lets that reason arrive before the outer limit, which bounds the rest.
+        comm = await asyncio.wait_for(connect(address, timeout=seconds), seconds + 1)
         await comm.close()
 
     asyncio.run(probe())
