@@ -2,13 +2,13 @@
 
     cloudpad --version
     cloudpad run [NOTEBOOK ...] [-p NAME VALUE ...] [--jobs N] [--force]
-                 [--executor local|dask] [--scheduler ADDRESS]
+                 [--executor local|dask] [--scheduler ADDRESS] [--connect-timeout SECONDS]
     cloudpad build [--jobs N] [--force]
     cloudpad params NOTEBOOK
-    cloudpad clean
+    cloudpad clean [--runs]                 # _build, or only what -p runs and sweeps keep
     cloudpad diff                           # latest run vs results/baseline.json
     cloudpad accept                         # write results/baseline.json from the latest run
-    cloudpad sweep NOTEBOOK -p NAME V1 V2 ... [-p NAME2 ...] [--plot RESULT ...]
+    cloudpad sweep NOTEBOOK -p NAME V1 V2 ... [-p NAME2 ...] [--plot RESULT ...] [--max-runs N]
                  [--jobs N] [--force] [--executor local|dask] [--scheduler ADDRESS]
     cloudpad data refresh [DATASET ...] [--accept-large-change]
     cloudpad data status | cloudpad data report [--output FILE]
@@ -17,13 +17,15 @@ Exit codes: 0 success; 1 a notebook or the site build failed, an output could
 not be written, or ``--check-deterministic`` found a cell whose output changed;
 2 bad input (unknown parameter, wrong type, missing or invalid notebook, bad
 configuration, no ``python3`` kernel — refused before any kernel starts — or a
-parameter the notebook's own check refused); 130 interrupted (Ctrl-C, SIGTERM).
+parameter the notebook's own check refused; an unreachable Dask scheduler or
+workers with other software); 130 interrupted (Ctrl-C, SIGTERM).
 ``--verbose`` adds tracebacks to refused input.
 ``diff``: 0 nothing drifted, 1 a key result moved beyond its tolerance (or an
-article is new, missing or failed), 2 no run yet or no baseline.  ``accept``:
-0 written, 2 refused (no run, or a failed or partial one).  ``sweep``: 0 every
-combination ran, 1 one failed, 2 bad grid (unknown name, wrong type, empty
-list of values) or ``--plot`` of an unknown result
+article is new, missing or failed), 2 no run yet, no baseline, or either
+damaged.  ``accept``: 0 written, 2 refused (no run, a failed or partial one, a
+damaged manifest or baseline).  ``sweep``: 0 every combination ran, 1 one
+failed, 2 bad grid (unknown name, wrong type, empty list of values, more runs
+than ``--max-runs``) or ``--plot`` of an unknown result
 (:mod:`cloudpad.cli_edition`).  ``data refresh``: 0 every dataset refreshed or
 unchanged, 1 a source failed or a change was refused, 2 a dataset that cannot be
 refreshed (:mod:`cloudpad.cli_data`).
@@ -54,7 +56,7 @@ from rich.text import Text
 from cloudpad import __version__, cli_data
 from cloudpad import cli_edition as edition
 from cloudpad.exceptions import CloudpadError, ExecutionFailed, OutputError
-from cloudpad.pipeline import runner
+from cloudpad.pipeline import retention, runner
 from cloudpad.pipeline.executors.base import Executor
 from cloudpad.pipeline.outcomes import Outcome, RunResult, failure_report
 from cloudpad.pipeline.parameters import describe, notebook_parameters
@@ -110,15 +112,21 @@ def _parser() -> argparse.ArgumentParser:
     common(build)
     params = sub.add_parser("params", help="list a notebook's parameters")
     params.add_argument("notebook", type=Path)
-    sub.add_parser("clean", help="remove _build (executed notebooks, cache, site)")
+    clean = sub.add_parser("clean", help="remove _build (executed notebooks, cache, site)")
+    clean.add_argument(
+        "--runs",
+        action="store_true",
+        help="remove only what -p runs and sweeps keep (_build/runs, their cache records, "
+        "_build/sweeps); the edition stays",
+    )
     edition.add_parsers(sub)  # diff, accept, sweep
     cli_data.add_parser(sub)  # data refresh, status, report
     return parser
 
 
-def _make_executor(args: argparse.Namespace) -> Executor:
+def _make_executor(args: argparse.Namespace, project: Project) -> Executor:
     """The executor the command line asked for (default: local worker processes)."""
-    return edition.make_executor(args)  # --executor local|dask, --scheduler
+    return edition.make_executor(args, project.root)  # --executor local|dask, --scheduler
 
 
 class _Running(ProgressColumn):
@@ -139,7 +147,7 @@ def _execute(
     if args.jobs is not None and args.jobs < 1:
         raise CloudpadError(f"--jobs must be a whole number >= 1, got {args.jobs}")
     plan = prepare(project, notebooks, pairs)  # refuse bad input before any bar
-    executor = _make_executor(args)
+    executor = _make_executor(args, project)
     columns = (
         TextColumn("[bold]notebooks"),
         BarColumn(),
@@ -175,6 +183,7 @@ def _execute(
         f"in {result.elapsed_s:.1f} s; executed notebooks in "
         f"{', '.join(sorted({str(Path(o.output).parent) for o in result.outcomes})) or '-'}"
     )
+    edition.print_notes(console, result)
     if result.failed:
         report = failure_report(result, verbose=args.verbose)
         console.print(report, markup=False, highlight=False)
@@ -224,10 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(stderr=True, highlight=False, soft_wrap=True)
 
-    def waiting(pid: str) -> None:
+    def waiting(holder: str) -> None:
         console.print(
-            f"waiting: another cloudpad run (process {pid}) is using _build; "
-            "this run starts when it ends"
+            f"waiting: another cloudpad run ({holder}) is using _build; "
+            "this run starts when it ends",
+            markup=False,
         )
 
     def terminate(_signum: int, _frame: object) -> None:
@@ -240,7 +250,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         project = registry.book(args.root)
         if args.command == "clean":
-            problems = runner.clean(project)
+            if args.runs:
+                with exclusive(project, on_wait=waiting):
+                    count, problems = retention.clean_runs(project)
+                console.print(f"removed {count} parameterised run{'' if count == 1 else 's'}")
+            else:
+                problems = retention.clean(project)
             for problem in problems:
                 console.print(f"could not remove {problem}", markup=False, style="bold red")
             return 1 if problems else 0

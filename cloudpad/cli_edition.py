@@ -4,10 +4,13 @@
 commands named in :data:`COMMANDS` to :func:`main`.  Exit codes:
 
 * ``diff``: 0 nothing drifted, 1 a result moved beyond its tolerance (or an
-  article is new, missing or failed), 2 bad input (no run yet, no baseline);
-* ``accept``: 0 written, 2 refused (no run, a failed or partial run);
+  article is new, missing or failed), 2 bad input (no run yet, no baseline, a
+  damaged manifest or baseline);
+* ``accept``: 0 written, 2 refused (no run, a failed or partial run, a damaged
+  manifest or baseline);
 * ``sweep``: 0 every combination ran, 1 one failed, 2 bad input (unknown
-  parameter, wrong type, empty list of values, ``--plot`` of an unknown result).
+  parameter, wrong type, empty list of values, more runs than ``--max-runs``,
+  ``--plot`` of an unknown result).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from cloudpad import data
 from cloudpad.exceptions import CloudpadError
 from cloudpad.pipeline import baseline, notebooks, sweep
 from cloudpad.pipeline.executors.base import Executor
-from cloudpad.pipeline.outcomes import Outcome, failure_report
+from cloudpad.pipeline.outcomes import Outcome, RunResult, failure_report
 from cloudpad.pipeline.plan import check_notebook, select
 from cloudpad.pipeline.project import Project, exclusive
 from cloudpad.site import sweep_figures
@@ -40,6 +43,8 @@ DASK_MISSING = (
     "run `.venv/bin/pip install --require-hashes -r requirements-dask.txt` "
     "(or `pip install 'cloudpad[dask]'` outside the book's locks)"
 )
+#: Seconds to try reaching a Dask scheduler (``--connect-timeout``).
+DEFAULT_CONNECT_TIMEOUT_S = 30.0
 
 
 # --- executor options (run and sweep) ----------------------------------------------
@@ -60,10 +65,22 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
         help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask; without it, "
         "--executor dask starts a LocalCluster of --jobs workers on this machine)",
     )
+    parser.add_argument(
+        "--connect-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_CONNECT_TIMEOUT_S,
+        help="how long to try reaching the --scheduler before giving up "
+        f"(default {DEFAULT_CONNECT_TIMEOUT_S:g})",
+    )
 
 
-def make_executor(args: argparse.Namespace) -> Executor:
-    """The executor ``args`` ask for: local processes, or Dask (a scheduler or a LocalCluster)."""
+def make_executor(args: argparse.Namespace, root: Path | None = None) -> Executor:
+    """The executor ``args`` ask for: local processes, or Dask (a scheduler or a LocalCluster).
+
+    A Dask scheduler is reached, and its workers' software compared with this
+    client's for the book at ``root``, before this returns.
+    """
     kind = getattr(args, "executor", None)
     address = getattr(args, "scheduler", None)
     jobs = getattr(args, "jobs", None)
@@ -73,6 +90,9 @@ def make_executor(args: argparse.Namespace) -> Executor:
         raise CloudpadError(
             f"--scheduler {address} needs --executor dask (the local executor has no scheduler)"
         )
+    timeout = getattr(args, "connect_timeout", DEFAULT_CONNECT_TIMEOUT_S)
+    if not timeout > 0:
+        raise CloudpadError(f"--connect-timeout must be a number of seconds > 0, got {timeout:g}")
     if kind == "dask" or address:
         try:  # the optional extra, imported here so its absence is one sentence, up front
             import dask  # noqa: F401
@@ -83,7 +103,10 @@ def make_executor(args: argparse.Namespace) -> Executor:
             raise CloudpadError(DASK_MISSING) from None
         from cloudpad.pipeline.executors.dask import DaskExecutor
 
-        return DaskExecutor(address=address, workers=jobs)
+        executor = DaskExecutor(address=address, workers=jobs, connect_timeout_s=timeout)
+        if address and root is not None:
+            executor.check_software(root)
+        return executor
     from cloudpad.pipeline.executors.local import ProcessPoolExecutor
 
     return ProcessPoolExecutor(jobs)
@@ -133,6 +156,14 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--jobs", "-j", type=int, default=None, help="runs at once (default: cores)")
     p.add_argument("--force", action="store_true", help="ignore the cache, execute every run")
+    p.add_argument(
+        "--max-runs",
+        type=int,
+        default=sweep.DEFAULT_MAX_RUNS,
+        metavar="N",
+        help="the most runs this sweep may start; a bigger grid is refused before any kernel "
+        f"(default {sweep.DEFAULT_MAX_RUNS})",
+    )
     add_executor_options(p)
 
 
@@ -248,6 +279,12 @@ def accept_command(project: Project, console: Console) -> int:
     return 0
 
 
+def print_notes(console: Console, result: RunResult) -> None:
+    """What a run repaired or removed on its own (a damaged cache record, evicted runs), once."""
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+
+
 # --- sweep ---------------------------------------------------------------------------
 
 
@@ -255,8 +292,10 @@ def sweep_command(project: Project, console: Console, args: argparse.Namespace) 
     (notebook,) = select(project, [args.notebook])
     check_notebook(notebook)
     grid = sweep.parse_grid(notebook, args.parameter, data.lookup(project.data_dir))
-    executor = make_executor(args)
-    total = len(grid.combinations())
+    if args.max_runs < 1:
+        raise CloudpadError(f"--max-runs must be a whole number >= 1, got {args.max_runs}")
+    total = sweep.check_size(project, grid, args.max_runs)
+    executor = make_executor(args, project.root)
     counts = {"hits": 0, "failed": 0}
     columns = (
         TextColumn("[bold]sweep"),
@@ -292,6 +331,7 @@ def sweep_command(project: Project, console: Console, args: argparse.Namespace) 
         f"failed in {time.perf_counter() - started:.1f} s"
     )
     console.print(f"table: {escape(project.relative(result.table).as_posix())}")
+    print_notes(console, run)
     svgs = [f for f in figures if f.suffix == ".svg"]
     if svgs:
         names = ", ".join(f.stem for f in svgs)

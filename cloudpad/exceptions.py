@@ -41,3 +41,8 @@ class ExecutionFailed(CloudpadError):
 
 class OutputError(CloudpadError):
     """A file under ``_build`` could not be written (disk full, read-only); names the path."""
+
+
+class StateFileError(CloudpadError):
+    """A file the pipeline keeps between runs (cache record, manifest, baseline) is damaged or of
+    an unknown format; names the file and what is wrong (line and column, field, version)."""

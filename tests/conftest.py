@@ -122,44 +122,72 @@ def write_notebook(
 BookFactory = Callable[..., Project]
 
 
-@pytest.fixture
-def make_book(tmp_path: Path) -> BookFactory:
-    """Build a small book in ``tmp_path``: ``make_book({"a": (params, [cells...]), ...})``.
+def run_cli(book: Project, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str]:
+    """``cloudpad --root BOOK ARGS…`` in this process: the exit code and all it printed."""
+    from cloudpad.cli import main
+
+    code = main(["--root", str(book.root), *args])
+    captured = capsys.readouterr()
+    return code, captured.err + captured.out
+
+
+def no_traceback(text: str) -> None:
+    """The user sees the message, not a stack trace."""
+    assert "Traceback" not in text and 'File "' not in text, text
+
+
+def one_sentence(text: str) -> None:
+    """All the user sees is one line, without a stack trace."""
+    no_traceback(text)
+    assert len(text.strip().splitlines()) == 1, text
+
+
+def write_book(
+    root: Path,
+    notebooks: dict[str, tuple[str, list[str]]],
+    *,
+    data: dict[str, str] | None = None,
+    timeout: int = 60,
+    metadata: dict[str, dict] | None = None,
+) -> Project:
+    """Write a small book in ``root``: ``{"a": (params, [cells...]), ...}``.
 
     Each notebook goes to ``notebooks/<name>.ipynb`` and into ``_toc.yml``;
     ``data`` maps file names to contents written under ``data/``.
     """
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "intro.md").write_text("# Test book\n\nIntro.\n")
+    config = {
+        "title": "Test book",
+        "only_build_toc_files": True,
+        "execute": {"execute_notebooks": "off", "timeout": timeout},
+    }
+    (root / "_config.yml").write_text(yaml.safe_dump(config))
+    toc = {
+        "format": "jb-book",
+        "root": "intro",
+        "chapters": [{"file": f"notebooks/{name}"} for name in notebooks],
+    }
+    (root / "_toc.yml").write_text(yaml.safe_dump(toc))
+    for name, (params, cells) in notebooks.items():
+        write_notebook(
+            root / "notebooks" / f"{name}.ipynb",
+            params,
+            cells,
+            metadata=(metadata or {}).get(name),
+        )
+    (root / "data").mkdir(exist_ok=True)
+    for name, text in (data or {}).items():
+        (root / "data" / name).write_text(text)
+    return Project(root)
 
-    def factory(
-        notebooks: dict[str, tuple[str, list[str]]],
-        *,
-        data: dict[str, str] | None = None,
-        timeout: int = 60,
-        metadata: dict[str, dict] | None = None,
-    ) -> Project:
-        (tmp_path / "intro.md").write_text("# Test book\n\nIntro.\n")
-        config = {
-            "title": "Test book",
-            "only_build_toc_files": True,
-            "execute": {"execute_notebooks": "off", "timeout": timeout},
-        }
-        (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
-        toc = {
-            "format": "jb-book",
-            "root": "intro",
-            "chapters": [{"file": f"notebooks/{name}"} for name in notebooks],
-        }
-        (tmp_path / "_toc.yml").write_text(yaml.safe_dump(toc))
-        for name, (params, cells) in notebooks.items():
-            write_notebook(
-                tmp_path / "notebooks" / f"{name}.ipynb",
-                params,
-                cells,
-                metadata=(metadata or {}).get(name),
-            )
-        (tmp_path / "data").mkdir(exist_ok=True)
-        for name, text in (data or {}).items():
-            (tmp_path / "data" / name).write_text(text)
-        return Project(tmp_path)
+
+@pytest.fixture
+def make_book(tmp_path: Path) -> BookFactory:
+    """Build a small book in ``tmp_path``: ``make_book({"a": (params, [cells...]), ...})``
+    (:func:`write_book`)."""
+
+    def factory(notebooks: dict[str, tuple[str, list[str]]], **kwargs) -> Project:
+        return write_book(tmp_path, notebooks, **kwargs)
 
     return factory

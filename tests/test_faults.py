@@ -22,6 +22,7 @@ import nbformat
 import psutil
 import pytest
 import yaml
+from conftest import no_traceback, run_cli
 
 from cloudpad.cli import main
 from cloudpad.pipeline import cache, manifest
@@ -38,17 +39,6 @@ CHECKED = "from cloudpad import article\narticle.parameters(globals())"
 
 def cli(book: Project, *args: str) -> int:
     return main(["--root", str(book.root), *args])
-
-
-def run_cli(book: Project, capsys, *args: str) -> tuple[int, str]:
-    code = cli(book, *args)
-    captured = capsys.readouterr()
-    return code, captured.err + captured.out
-
-
-def one_sentence(text: str) -> None:
-    """The user sees the message, not a stack trace."""
-    assert "Traceback" not in text and 'File "' not in text, text
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -75,7 +65,7 @@ def test_parameter_refused_before_any_kernel(make_book, capsys, pair, expected):
     code, text = run_cli(book, capsys, "run", "notebooks/a.ipynb", "-p", *pair)
     assert code == 2
     assert expected in text and "notebooks/a.ipynb" in text
-    one_sentence(text)
+    no_traceback(text)
     assert not book.executed_dir.exists()  # no kernel started
 
 
@@ -105,7 +95,7 @@ def test_value_its_declaration_does_not_allow_refused_before_any_kernel(
     code, text = run_cli(book, capsys, "run", "notebooks/a.ipynb", "-p", *pair)
     assert code == 2, text
     assert expected in text and "notebooks/a.ipynb" in text
-    one_sentence(text)
+    no_traceback(text)
     assert not book.executed_dir.exists()
 
 
@@ -166,7 +156,7 @@ def test_bad_timeout_metadata_is_refused(make_book, capsys, metadata, expected):
     book = make_book({"a": (PARAMS, [GOOD])}, metadata={"a": metadata})
     code, text = run_cli(book, capsys, "run")
     assert code == 2 and expected in text and "notebooks/a.ipynb" in text
-    one_sentence(text)
+    no_traceback(text)
 
 
 def test_whole_notebook_wall_clock_limit(make_book, capsys):
@@ -254,7 +244,7 @@ def test_data_error_reaches_the_user_with_file_row_and_column(make_book, capsys,
     assert code == 2
     assert "REFUSED notebooks/reads.ipynb, cell 3" in text and "DataError" in text
     assert "things.csv" in text and expected in text
-    one_sentence(text)
+    no_traceback(text)
 
 
 # --- broken notebooks -------------------------------------------------------------------------
@@ -382,7 +372,7 @@ def test_no_python3_kernel(make_book, capsys, monkeypatch):
     book = make_book({"a": (PARAMS, [GOOD])})
     code, text = run_cli(book, capsys, "run")
     assert code == 2 and "no Jupyter kernel named 'python3' is installed" in text
-    one_sentence(text)
+    no_traceback(text)
 
 
 def _toc_names_missing_file(book: Project) -> None:
@@ -419,7 +409,7 @@ def test_broken_configuration_is_one_message(make_book, capsys, case):
     break_it(book)
     code, text = run_cli(book, capsys, "run")
     assert code == 2 and expected in text
-    one_sentence(text)
+    no_traceback(text)
 
 
 # --- a full disk, a read-only _build ----------------------------------------------------------
@@ -448,6 +438,6 @@ def test_unwritable_build_keeps_the_previous_edition(make_book, capsys, monkeypa
     code, text = run_cli(book, capsys, "run")
     assert code == 1
     assert f"cannot write {executed}: {os.strerror(err)}" in text
-    one_sentence(text)
+    no_traceback(text)
     assert executed.read_bytes() == before and record.read_bytes() == record_before
     assert not list(book.build_dir.rglob("*.tmp"))

@@ -6,7 +6,9 @@ kernel starts), ``notebooks`` (reading notebooks once), ``cache``, ``tracking``
 (which files a kernel read), ``runner`` (the run orchestration), ``executors/``
 (how a job is executed: ``base`` the interface, ``local`` a process pool,
 ``dask`` a Dask cluster), ``outcomes`` (what a run produced), ``keyresults`` and
-``manifest`` (the edition's machine-readable record), ``baseline`` (editions
-compared with the accepted one) and ``sweep`` (an article over a grid).  This
-file imports nothing.
+``manifest`` (the edition's machine-readable record), ``statefiles`` (reading
+and writing the files kept between runs), ``retention`` (what parameterised
+runs keep, and its size limit), ``baseline`` (editions compared with the
+accepted one) and ``sweep`` (an article over a grid).  This file imports
+nothing.
 """

@@ -48,12 +48,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cloudpad.exceptions import CloudpadError
-from cloudpad.pipeline import distributions, manifest, notebooks
+from cloudpad.exceptions import CloudpadError, StateFileError
+from cloudpad.files import write_atomic
+from cloudpad.pipeline import distributions, manifest, notebooks, statefiles
 from cloudpad.pipeline.outcomes import Outcome
 from cloudpad.pipeline.project import Project
 
-FORMAT = "cloudpad-baseline/1"
+FORMAT = statefiles.format_tag("baseline", 1)
 #: Relative tolerance of a result that has none of its own (0.1 %).
 DEFAULT_TOLERANCE = 0.001
 #: The baseline's place in the book.
@@ -74,23 +75,64 @@ def baseline_path(project: Project) -> Path:
 
 
 def load(project: Project) -> dict[str, Any] | None:
-    """The committed baseline, or ``None`` when there is none; :class:`EditionError` if broken."""
+    """The committed baseline, or ``None`` when there is none.
+
+    A baseline that cannot be read as one is refused (:class:`StateFileError`)
+    naming the file and the line and column of a JSON error, or the article and
+    result whose entry is wrong, or the format found; nothing but a successful
+    ``accept`` ever writes the file, and ``accept`` refuses while it is damaged.
+    """
     path = baseline_path(project)
+    name = BASELINE_FILE.as_posix()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = statefiles.read_json(path, name)
+        check(name, data)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
-        raise EditionError(
-            f"{path}: not a readable baseline ({exc}); run `cloudpad accept`"
+    except StateFileError as exc:
+        raise StateFileError(
+            f"{exc}; fix it by hand or restore it (git checkout {name}): `cloudpad accept` "
+            "does not replace a baseline it cannot read"
         ) from None
-    found = data.get("format") if isinstance(data, dict) else type(data).__name__
-    if found != FORMAT:
-        raise EditionError(
-            f"{path}: expected format {FORMAT!r}, got {found!r}; "
-            "run `cloudpad accept` to write a new one"
-        )
+    except OSError as exc:
+        raise StateFileError(f"{name}: cannot be read: {exc.strerror or exc}") from None
     return data
+
+
+#: The baseline's fields, an article's, and a result's (``format`` and ``notebooks`` required).
+FIELDS: dict[str, Any] = {
+    "format": str,
+    "accepted_at": str,
+    "default_tolerance": float,
+    "data_package": dict[str, Any],
+    "notebooks": dict[str, Any],
+}
+ARTICLE_FIELDS: dict[str, Any] = {
+    "parameters": dict[str, Any],
+    "code": str | None,
+    "environment": dict[str, str],
+    "dependencies": dict[str, str],
+    "results": dict[str, Any],
+}
+RESULT_FIELDS: dict[str, Any] = {"value": Any, "tolerance": float}
+
+
+def check(name: str, data: Any) -> None:
+    """Refuse a baseline of another format or shape, naming the article and result at fault."""
+    statefiles.check_format(name, data, FORMAT)
+    statefiles.check_fields(name, "the baseline", data, FIELDS, {"format", "notebooks"})
+    _check_tolerance(name, "default_tolerance", data.get("default_tolerance", DEFAULT_TOLERANCE))
+    for notebook, entry in data["notebooks"].items():
+        statefiles.check_fields(name, f"article {notebook}", entry, ARTICLE_FIELDS, {"results"})
+        for result, item in entry["results"].items():
+            where = f"result {result!r} of {notebook}"
+            statefiles.check_fields(name, where, item, RESULT_FIELDS, {"value"})
+            _check_tolerance(name, f"{where}: tolerance", item.get("tolerance", 0.0))
+
+
+def _check_tolerance(name: str, where: str, value: float) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise StateFileError(f"{name}: {where} must be a number >= 0, got {value!r}")
 
 
 # --- values and tolerances -----------------------------------------------------------
@@ -553,14 +595,19 @@ def current_run(project: Project, outcomes: Sequence[Outcome]) -> dict[str, tupl
 
 
 def latest_manifest(project: Project) -> dict[str, Any]:
-    """The edition's manifest; :class:`EditionError` when there is none yet."""
-    data = manifest.load(project.manifest_path)
-    if data is None:
+    """The edition's manifest; :class:`EditionError` when there is none yet, or
+    :class:`StateFileError` naming the file and what is wrong when it is damaged."""
+    name = project.relative(project.manifest_path).as_posix()
+    try:
+        return manifest.read(project.manifest_path, name)
+    except FileNotFoundError:
         raise EditionError(
-            f"no edition run to compare: {project.relative(project.manifest_path)} is missing; "
-            "run `cloudpad run` first"
-        )
-    return data
+            f"no edition run to compare: {name} is missing; run `cloudpad run` first"
+        ) from None
+    except StateFileError as exc:
+        raise StateFileError(f"{exc}; `cloudpad run` writes a new one") from None
+    except OSError as exc:
+        raise StateFileError(f"{name}: cannot be read: {exc.strerror or exc}") from None
 
 
 def compare_outcomes(
@@ -663,10 +710,7 @@ def accept(project: Project) -> Accepted:
     baseline = build(project, edition, previous)
     baseline["data_package"] = data.get("data_package") or baseline["data_package"]
     path = baseline_path(project)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(baseline, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(baseline, indent=1, ensure_ascii=False) + "\n")
     return Accepted(
         path=path,
         notebooks=len(baseline["notebooks"]),

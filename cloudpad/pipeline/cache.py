@@ -9,7 +9,8 @@ successful execution.  It holds
   kernel actually opened (recorded by :mod:`.tracking`), each with its
   SHA-256, and every installed distribution behind a module the kernel
   imported, keyed ``package:<name>``, with its version (:mod:`.distributions`);
-* when and how long it ran.
+* when and how long it ran;
+* its format, ``"format": "cloudpad-cache/4"``.
 
 A record is fresh when the static key matches, every file still has its
 recorded hash and every distribution its recorded version.  The lock files
@@ -18,7 +19,10 @@ of a test tool re-executes nothing and a new numpy re-executes the notebooks
 whose kernel imported numpy.  Markdown cells are not part of the key: prose edits are
 copied into the executed notebook without running a kernel
 (:func:`refresh_markdown`).  A failed execution deletes the record, so a failed
-result is never taken as good.
+result is never taken as good.  A record that cannot be read as one (not
+JSON, cut short, the wrong shape, a hand edit, another format) is a miss:
+:func:`stale_reason` says what is wrong with it, the notebook is executed
+again and a good record replaces it.
 """
 
 from __future__ import annotations
@@ -26,19 +30,30 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 from dataclasses import asdict, dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from cloudpad.pipeline import distributions, notebooks
+from cloudpad.exceptions import StateFileError
+from cloudpad.files import write_atomic
+from cloudpad.pipeline import distributions, notebooks, statefiles
 from cloudpad.pipeline.executors.base import file_sha256, relative_key
 from cloudpad.pipeline.project import Project
 
 #: Bump when the record layout or key recipe changes; old records are then ignored.
 #: 3: the lock file's hash left the key; the imported distributions' versions joined it.
-CACHE_VERSION = 3
+#: 4: records carry their format tag.
+CACHE_VERSION = 4
+#: The ``format`` of a cache record.
+FORMAT = statefiles.format_tag("cache", CACHE_VERSION)
+#: How a damaged record starts its reason for executing again (see :func:`stale_reason`).
+DAMAGED = "damaged cache record"
+#: The end of a ``-p`` run's record name, after the notebook's stem: ``.<digest>.json``.
+PARAMETERISED = re.compile(r"\.(?P<digest>[0-9a-f]{12})\.json$")
 
 
 def parameters_digest(parameters: dict[str, Any]) -> str:
@@ -107,25 +122,56 @@ def record_path(project: Project, notebook: Path, parameters: dict[str, Any] | N
     return project.cache_dir / rel.with_suffix(suffix)
 
 
+def read_record(path: Path, name: str = "") -> Record:
+    """The record in ``path``; :class:`StateFileError` naming what is wrong with a damaged one.
+
+    ``FileNotFoundError`` when there is none.
+    """
+    name = name or str(path)
+    data = statefiles.read_json(path, name)
+    statefiles.check_format(name, data, FORMAT)
+    fields = {k: v for k, v in data.items() if k != "format"}
+    statefiles.check_dataclass(name, "the record", fields, Record)
+    return Record(**fields)
+
+
 def load_record(
     project: Project, notebook: Path, parameters: dict[str, Any] | None = None
 ) -> Record | None:
-    """The stored record, or ``None`` (none, unreadable or of another cache version)."""
-    path = record_path(project, notebook, parameters)
+    """The stored record, or ``None`` (none, damaged or of another format)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Record(**data)
-    except (OSError, ValueError, TypeError):
+        return read_record(record_path(project, notebook, parameters))
+    except (OSError, StateFileError):
         return None
 
 
 def save_record(project: Project, notebook: Path, record: Record) -> None:
     """Write ``record`` atomically (write to a temporary file, then rename)."""
     path = record_path(project, notebook, record.parameters)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(asdict(record), indent=1, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
+    data = {"format": FORMAT, **asdict(record)}
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True))
+
+
+def last_duration(project: Project, notebook: Path) -> float | None:
+    """Seconds the latest recorded execution of ``notebook`` took (any parameters), or ``None``.
+
+    Looks at every record of the notebook (the edition's and each ``-p`` run's)
+    and takes the one executed last; damaged records are skipped.
+    """
+    path = record_path(project, notebook)
+    latest: Record | None = None
+    for candidate in path.parent.glob(f"{glob_escape(path.stem)}*.json"):
+        if candidate.name != path.name and not PARAMETERISED.fullmatch(
+            candidate.name.removeprefix(path.stem)
+        ):
+            continue  # another notebook whose name starts like this one's
+        try:
+            record = read_record(candidate)
+        except (OSError, StateFileError):
+            continue
+        if latest is None or record.executed_at > latest.executed_at:
+            latest = record
+    return latest.duration_s if latest else None
 
 
 def drop_record(project: Project, notebook: Path, parameters: dict[str, Any] | None = None) -> None:
@@ -147,13 +193,21 @@ def stale_reason(
 ) -> str | None:
     """Why ``notebook`` must be executed again, or ``None`` when its cached result is good.
 
-    Reasons, in the order checked: no record, no executed notebook, the code /
-    parameters / environment changed, a recorded dependency changed or vanished
-    (a file by its hash, a distribution by its installed version).
+    Reasons, in the order checked: no record, a damaged record (the reason
+    starts with :data:`DAMAGED` and says what is wrong), no executed notebook,
+    the code / parameters / environment changed, a recorded dependency changed
+    or vanished (a file by its hash, a distribution by its installed version).
     """
-    record = load_record(project, notebook, parameters)
-    if record is None:
+    path = record_path(project, notebook, parameters)
+    label = relative_key(path, project.root)
+    try:
+        record = read_record(path, label)
+    except FileNotFoundError:
         return "not run before"
+    except StateFileError as exc:
+        return f"{DAMAGED}: {exc}"
+    except OSError as exc:
+        return f"{DAMAGED}: {label}: {exc.strerror or exc}"
     if not output.is_file():
         return "executed notebook missing"
     for name, value in inputs.items():

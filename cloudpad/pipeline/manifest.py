@@ -28,7 +28,9 @@ its own, beside its executed notebooks under ``_build/runs/<digest>/``).  Format
     }
 
 A partial edition run (``cloudpad run one.ipynb``) updates that notebook's entry
-and keeps the others.
+and keeps the others.  A manifest that cannot be read as one (damaged, another
+format) is refused by :func:`read` naming the file and what is wrong; the next
+run replaces it with a good one holding that run's notebooks.
 """
 
 from __future__ import annotations
@@ -41,9 +43,24 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from cloudpad.exceptions import StateFileError
+from cloudpad.files import write_atomic
+from cloudpad.pipeline import statefiles
 from cloudpad.pipeline.outcomes import Outcome, RunResult
 
-FORMAT = "cloudpad-manifest/1"
+FORMAT = statefiles.format_tag("manifest", 1)
+#: The manifest's top-level fields and their types (``format`` checked first).
+FIELDS: dict[str, Any] = {
+    "format": str,
+    "written_at": str,
+    "elapsed_s": float,
+    "python": str,
+    "packages": dict[str, str],
+    "data_package": dict[str, Any],
+    "notebooks": list[Outcome],
+}
+#: What an entry's ``status`` may be.
+STATUSES: tuple[str, ...] = ("executed", "cached", "failed")
 
 #: Packages whose versions the manifest (and the execution report) lists.
 KEY_PACKAGES: tuple[str, ...] = (
@@ -82,13 +99,30 @@ def data_package(data_dir: Path) -> dict[str, Any]:
     return {k: descriptor[k] for k in ("name", "version") if k in descriptor}
 
 
+def read(path: Path, name: str = "") -> dict[str, Any]:
+    """The manifest at ``path``; :class:`StateFileError` naming what is wrong with a damaged one.
+
+    ``FileNotFoundError`` when there is none; ``name`` is the file's name in messages.
+    """
+    name = name or str(path)
+    data = statefiles.read_json(path, name)
+    statefiles.check_format(name, data, FORMAT)
+    statefiles.check_fields(name, "the manifest", data, FIELDS, {"format", "notebooks"})
+    for i, entry in enumerate(data["notebooks"], 1):
+        if entry["status"] not in STATUSES:
+            raise StateFileError(
+                f"{name}: notebook entry {i} ({entry['notebook']}) has status "
+                f"{entry['status']!r}; a status is one of {', '.join(STATUSES)}"
+            )
+    return data
+
+
 def load(path: Path) -> dict[str, Any] | None:
-    """The manifest at ``path``, or ``None`` if there is none (or it is not a manifest)."""
+    """The manifest at ``path``, or ``None`` if there is none (or it is not a good manifest)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read(path)
+    except (OSError, StateFileError):
         return None
-    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
 
 
 def outcomes(manifest: dict[str, Any]) -> list[Outcome]:
@@ -96,15 +130,27 @@ def outcomes(manifest: dict[str, Any]) -> list[Outcome]:
     return [Outcome.from_dict(entry) for entry in manifest.get("notebooks", [])]
 
 
-def write(path: Path, result: RunResult, data_dir: Path, order: list[str] | None = None) -> None:
+def write(
+    path: Path, result: RunResult, data_dir: Path, order: list[str] | None = None, name: str = ""
+) -> str | None:
     """Write the manifest of ``result`` to ``path`` atomically, merging older entries.
 
     Entries of notebooks not in ``result`` are kept from the manifest already at
-    ``path``; ``order`` (notebook paths, e.g. the toc) sorts the entries.
+    ``path``; ``order`` (notebook paths, e.g. the toc) sorts the entries.  A
+    damaged manifest there is replaced: the returned note says what was wrong
+    with it (``None`` when nothing was).
     """
-    entries = {e["notebook"]: e for e in (load(path) or {}).get("notebooks", [])}
+    note = None
+    try:
+        previous = read(path, name)
+    except FileNotFoundError:
+        previous = {}
+    except (OSError, StateFileError) as exc:
+        previous = {}
+        note = f"{exc}; replaced by a manifest of this run's notebooks only"
+    entries = {e["notebook"]: e for e in previous.get("notebooks", [])}
     entries.update({o.notebook: asdict(o) for o in result.outcomes})
-    rank = {name: i for i, name in enumerate(order or [])}
+    rank = {notebook: i for i, notebook in enumerate(order or [])}
     ordered = sorted(
         entries.values(), key=lambda e: (rank.get(e["notebook"], len(rank)), e["notebook"])
     )
@@ -117,7 +163,5 @@ def write(path: Path, result: RunResult, data_dir: Path, order: list[str] | None
         "data_package": data_package(data_dir),
         "notebooks": ordered,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(manifest, indent=1, sort_keys=False) + "\n")
+    return note

@@ -81,6 +81,8 @@ class RunResult:
     outcomes: list[Outcome]
     elapsed_s: float
     nondeterministic: list[str] = field(default_factory=list)  # from --check-deterministic
+    # What the user is told once: a damaged cache record or manifest replaced, runs evicted.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def executed(self) -> list[Outcome]:

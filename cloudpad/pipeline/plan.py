@@ -171,6 +171,7 @@ def prepare(
     pairs = list(overrides)
     default_timeout = project.timeout_s()
     wall = project.notebook_timeout_s()
+    project.cache_limit_mb()  # used after the run (retention); a bad value is refused now
     plan = []
     lookup = data.lookup(project.data_dir)
     for nb_path in select(project, notebooks):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import fcntl
+import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ PAGE_SUFFIXES: tuple[str, ...] = (".ipynb", ".md")
 DEFAULT_TIMEOUT_S: int = 120
 #: Wall-clock limit of one whole notebook when ``_config.yml`` gives none (seconds).
 DEFAULT_NOTEBOOK_TIMEOUT_S: float = 900.0
+#: What ``-p`` runs and sweeps may keep in ``_build`` when ``_config.yml`` gives no limit (MB).
+DEFAULT_CACHE_LIMIT_MB: float = 1000.0
 
 
 @dataclass(frozen=True)
@@ -148,13 +151,21 @@ class Project:
 
         A cloudpad key (Jupyter Book ignores it); default :data:`DEFAULT_NOTEBOOK_TIMEOUT_S`.
         """
-        value = (self.config().get("execute") or {}).get(
-            "notebook_timeout", DEFAULT_NOTEBOOK_TIMEOUT_S
-        )
+        return self._positive("notebook_timeout", DEFAULT_NOTEBOOK_TIMEOUT_S, "seconds")
+
+    def cache_limit_mb(self) -> float:
+        """Size limit of what parameterised runs keep: ``execute.cache_limit_mb`` (megabytes).
+
+        A cloudpad key (Jupyter Book ignores it); default :data:`DEFAULT_CACHE_LIMIT_MB`.
+        """
+        return self._positive("cache_limit_mb", DEFAULT_CACHE_LIMIT_MB, "megabytes")
+
+    def _positive(self, key: str, default: float, unit: str) -> float:
+        """The number ``execute.<key>`` of ``_config.yml`` (``default`` when absent); > 0."""
+        value = (self.config().get("execute") or {}).get(key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ConfigError(
-                f"{self.config_path}: execute.notebook_timeout must be a number of seconds > 0, "
-                f"got {value!r}"
+                f"{self.config_path}: execute.{key} must be a number of {unit} > 0, got {value!r}"
             )
         return float(value)
 
@@ -163,30 +174,51 @@ class Project:
         return path.resolve().relative_to(self.root.resolve())
 
 
+#: The ``format`` of the run lock's content (who holds it; the lock itself is the ``flock``).
+LOCK_FORMAT = "cloudpad-lock/1"
+
+
 @contextlib.contextmanager
 def exclusive(project: Project, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the book's lock (``_build/.lock``) so two runs never write ``_build`` at once.
 
     A second ``cloudpad run``/``build`` on the same book waits for the first;
-    ``on_wait`` is told once, with the other process's id, when it has to wait.
+    ``on_wait`` is told once, with who holds the lock (``process 1234``), when
+    it has to wait.  The lock is an ``flock`` on the file, which the system
+    releases when its holder dies, so a lock file left by a killed run, or one
+    with garbage in it, never blocks: only a live holder does.  The file's
+    content (``{"format": "cloudpad-lock/1", "pid": …}``) only names the holder.
     """
     project.build_dir.mkdir(parents=True, exist_ok=True)
-    with open(project.build_dir / ".lock", "a+", encoding="utf-8") as handle:
+    with open(project.build_dir / ".lock", "a+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             if on_wait:
-                on_wait(handle.read().strip() or "unknown")
+                on_wait(lock_holder(handle.read(4096)))
             fcntl.flock(handle, fcntl.LOCK_EX)
         handle.seek(0)
         handle.truncate()
-        handle.write(str(os.getpid()))
+        content = {"format": LOCK_FORMAT, "pid": os.getpid()}
+        handle.write(json.dumps(content).encode("utf-8"))
         handle.flush()
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lock_holder(content: bytes) -> str:
+    """Who holds the lock, from its file's content: ``process 1234``, or why it is not known."""
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return "process unknown: _build/.lock does not name it"
+    found = data.get("format") if isinstance(data, dict) else None
+    if found != LOCK_FORMAT:
+        return f"process unknown: _build/.lock is of format {found!r}, not {LOCK_FORMAT!r}"
+    return f"process {data.get('pid', 'unknown')}"
 
 
 def find_project(start: Path | None = None, generated: frozenset[str] = frozenset()) -> Project:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Any
 
 from cloudpad.exceptions import CloudpadError
 from cloudpad.files import write_atomic
-from cloudpad.pipeline import cache, distributions, manifest
+from cloudpad.pipeline import cache, distributions, manifest, retention
 from cloudpad.pipeline.executors.base import KERNEL, Executor, Job, JobResult
 from cloudpad.pipeline.outcomes import Outcome, RunResult
 from cloudpad.pipeline.plan import Planned, check_kernel, prepare
@@ -174,11 +173,14 @@ def run(
         plan = prepare(project, notebooks, overrides)
     outcomes: dict[int, Outcome] = {}
     pending: dict[str, tuple[int, Planned, dict[str, Any], str]] = {}
+    notes: list[str] = []
     for index, item in enumerate(plan):
         output = output_root(project, item.parameters) / project.relative(item.notebook)
         inputs = cache.static_inputs(project, item.notebook, item.parameters, KERNEL)
         stale = cache.stale_reason(project, item.notebook, inputs, output, item.parameters)
         reason = "forced" if force else stale
+        if stale is not None and stale.startswith(cache.DAMAGED):
+            notes.append(f"{project.relative(item.notebook).as_posix()}: {stale}; executed again")
         if reason is None:
             outcomes[index] = _cached(project, item, output)
             if progress:
@@ -190,7 +192,11 @@ def run(
         check_kernel()  # before any kernel starts; a run served from the cache needs none
         outcomes.update(_execute(project, pending, plan, jobs, executor, progress, outcomes))
     result = RunResult([outcomes[i] for i in range(len(plan))], time.perf_counter() - started)
-    _write_manifests(project, result, plan)
+    result.notes = notes
+    result.notes += _write_manifests(project, result, plan)
+    eviction = retention.evict(project, {cache.parameters_digest(p.parameters) for p in plan})
+    if eviction is not None:
+        result.notes.append(eviction.note())
     return result
 
 
@@ -227,15 +233,24 @@ def _execute(
     return finished
 
 
-def _write_manifests(project: Project, result: RunResult, plan: list[Planned]) -> None:
-    """The edition's manifest for runs without overrides; one per override set otherwise."""
+def _write_manifests(project: Project, result: RunResult, plan: list[Planned]) -> list[str]:
+    """The edition's manifest for runs without overrides; one per override set otherwise.
+
+    Returns a note for each damaged manifest that was replaced.
+    """
     order = [project.relative(p).as_posix() for p in _toc_notebooks(project)]
     groups: dict[str, list[Outcome]] = {}
     for outcome in result.outcomes:
         groups.setdefault(cache.parameters_digest(outcome.parameters), []).append(outcome)
+    notes = []
     for digest, outcomes in groups.items():
         path = project.runs_dir / digest / "manifest.json" if digest else project.manifest_path
-        manifest.write(path, RunResult(outcomes, result.elapsed_s), project.data_dir, order)
+        name = project.relative(path).as_posix()
+        run = RunResult(outcomes, result.elapsed_s)
+        note = manifest.write(path, run, project.data_dir, order, name)
+        if note:
+            notes.append(note)
+    return notes
 
 
 def _toc_notebooks(project: Project) -> list[Path]:
@@ -284,19 +299,6 @@ def _cells(text: str) -> list[Any]:
     import nbformat
 
     return nbformat.reads(text, as_version=4).cells
-
-
-def clean(project: Project) -> list[str]:
-    """Remove ``_build``; returns the paths that could not be removed (empty when all went)."""
-    problems: list[str] = []
-
-    def failed(_function: Any, path: str, info: Any) -> None:
-        exc = info[1] if isinstance(info, tuple) else info  # onerror gives exc_info
-        problems.append(f"{path}: {exc.strerror if isinstance(exc, OSError) else exc}")
-
-    if project.build_dir.exists():
-        shutil.rmtree(project.build_dir, onerror=failed)  # onexc exists from Python 3.12 only
-    return problems
 
 
 def default_jobs() -> int:

@@ -18,6 +18,7 @@ import csv
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 
 from cloudpad.declarations import Lookup
 from cloudpad.exceptions import ParameterError
-from cloudpad.pipeline import runner
+from cloudpad.pipeline import cache, runner
 from cloudpad.pipeline.baseline import is_number
 from cloudpad.pipeline.executors.base import Executor
 from cloudpad.pipeline.outcomes import Outcome, RunResult
@@ -35,6 +36,8 @@ from cloudpad.pipeline.project import Project
 
 #: Results plotted when none are chosen with ``--plot``.
 DEFAULT_PLOTS = 4
+#: The most runs a sweep starts without ``--max-runs`` (a bigger grid is refused up front).
+DEFAULT_MAX_RUNS = 300
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,39 @@ def parse_grid(
     for combo in grid.combinations():
         check_values(notebook, params, combo, lookup)
     return grid
+
+
+def check_size(project: Project, grid: Grid, max_runs: int = DEFAULT_MAX_RUNS) -> int:
+    """The grid's number of runs; :class:`ParameterError` when it is more than ``max_runs``.
+
+    The refusal says how many runs, and roughly how much kernel time they take:
+    the count times the last recorded run of the notebook (its cache records).
+    """
+    count = math.prod(len(v) for v in grid.values)
+    if count <= max_runs:
+        return count
+    shape = " × ".join(str(len(v)) for v in grid.values)
+    last = cache.last_duration(project, grid.notebook)
+    if last is None:
+        estimate = "no run of it is recorded yet, so there is no estimate of the time it takes"
+    else:
+        estimate = (
+            f"its last run took {last:.1f} s, so the grid needs about "
+            f"{_duration(count * last)} of kernel time, shared by the --jobs running at once"
+        )
+    raise ParameterError(
+        f"{grid.notebook}: the grid has {count:,} runs ({shape} values), more than the "
+        f"{max_runs:,} a sweep starts without asking; {estimate}; give --max-runs {count} to "
+        "run it anyway, or fewer values"
+    )
+
+
+def _duration(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3 h 20 min``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
 
 
 def sweep_dir(project: Project, grid: Grid) -> Path:

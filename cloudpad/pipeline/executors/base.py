@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -124,28 +124,89 @@ class NotebookTimeout(Exception):
     """The whole notebook ran past its wall-clock limit (``Job.wall_timeout_s``)."""
 
 
-@contextlib.contextmanager
-def _wall_clock(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`NotebookTimeout` in this thread after ``seconds`` (main thread only).
+class JobCancelled(Exception):
+    """The job was no longer wanted while it ran (e.g. its Dask client went away)."""
 
-    The exception unwinds Papermill, whose kernel manager then shuts the kernel
-    down.  Executors that run jobs in other threads (Dask) rely on the per-cell
-    timeout alone.
+
+class _Watch:
+    """Ends a job's kernel from another thread: past the whole-notebook limit, or once
+    ``cancelled()`` says the job is no longer wanted.
+
+    Killing the kernel (its process group) makes Papermill fail the running cell
+    with a dead kernel, which unwinds the job in whatever thread runs it (the
+    main thread of a local worker, a task thread of a Dask worker), so the
+    worker process stays usable for the next job.  ``reason`` then says why.
     """
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
-    def expire(_signum: int, _frame: object) -> None:
-        raise NotebookTimeout(f"the notebook ran longer than its limit of {seconds:g} s")
+    POLL_S = 0.25
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    def __init__(self, seconds: float | None, cancelled: Callable[[], bool] | None) -> None:
+        self.seconds = seconds
+        self.cancelled = cancelled
+        self.reason: str | None = None  # "timeout" or "cancelled" once the kernel was ended
+        self._kernels: list[Any] = []  # kernel managers this job started
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Watch:
+        _current.watch = self  # for the kernels this thread starts (see _track_cells)
+        if self.seconds or self.cancelled:
+            self._thread = threading.Thread(target=self._watch, name="cloudpad-watch", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        _current.watch = None
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def kernel_started(self, manager: Any) -> None:
+        """Called in the job's thread with each kernel manager it starts."""
+        with self._lock:
+            self._kernels.append(manager)
+            ended = self.reason is not None
+        if ended:
+            _kill_kernel(manager)
+
+    def _watch(self) -> None:
+        deadline = time.monotonic() + self.seconds if self.seconds else None
+        while not self._done.wait(self.POLL_S):
+            if deadline is not None and time.monotonic() >= deadline:
+                reason = "timeout"
+            elif self.cancelled is not None and self.cancelled():
+                reason = "cancelled"
+            else:
+                continue
+            with self._lock:
+                self.reason = reason
+                kernels = list(self._kernels)
+            for manager in kernels:
+                _kill_kernel(manager)
+            return
+
+    def failure(self, output: Path) -> Failure:
+        """The failure to report for a job whose kernel this watch ended."""
+        if self.reason == "timeout":
+            exc: Exception = NotebookTimeout(
+                f"the notebook ran longer than its limit of {self.seconds:g} s; its kernel was "
+                "stopped"
+            )
+        else:
+            exc = JobCancelled("no longer wanted while it ran; its kernel was stopped")
+        return failure_from(exc, output)
+
+
+def _kill_kernel(manager: Any) -> None:
+    """Kill a kernel and whatever it started (its process group), from any thread."""
+    provisioner = getattr(manager, "provisioner", None)
+    pid, pgid = getattr(provisioner, "pid", None), getattr(provisioner, "pgid", None)
+    with contextlib.suppress(OSError):  # already gone
+        if pgid and pgid != os.getpgrp():  # the kernel runs in a session of its own
+            os.killpg(pgid, signal.SIGKILL)
+        elif pid:
+            os.kill(pid, signal.SIGKILL)
 
 
 #: Environment variable that, set to 1, lets kernels open network connections.
@@ -209,8 +270,13 @@ def _environment(extra: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def execute(job: Job) -> JobResult:
-    """Execute ``job`` with Papermill in this process and return everything as data."""
+def execute(job: Job, cancelled: Callable[[], bool] | None = None) -> JobResult:
+    """Execute ``job`` with Papermill in this process and return everything as data.
+
+    Runs in any thread.  The whole-notebook limit (``job.wall_timeout_s``) and
+    ``cancelled`` (polled; true once the job is no longer wanted) end the
+    kernel from a watching thread (:class:`_Watch`).
+    """
     import papermill
 
     _track_cells()
@@ -222,7 +288,8 @@ def execute(job: Job) -> JobResult:
             env.update(_offline_profile(Path(tmp) / "ipython"))
         started = time.perf_counter()
         failure = None
-        with _captured_output(log_path), _environment(env), _wall_clock(job.wall_timeout_s):
+        watch = _Watch(job.wall_timeout_s, cancelled)
+        with _captured_output(log_path), _environment(env), watch:
             logging.basicConfig(level=logging.WARNING, force=True)
             for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
                 _current.manager = None
@@ -241,10 +308,10 @@ def execute(job: Job) -> JobResult:
                         request_save_on_cell_execute=False,  # saved once at the end
                     )
                     failure = None
-                except (Exception, NotebookTimeout) as exc:  # every failure is reported
+                except Exception as exc:  # every failure is reported
                     _save_partial(output)
-                    failure = failure_from(exc, output)
-                if not (failure and _kernel_did_not_start(failure)):
+                    failure = watch.failure(output) if watch.reason else failure_from(exc, output)
+                if not (failure and _kernel_did_not_start(failure)) or watch.reason:
                     break
                 note = f"cloudpad: the kernel did not start (try {attempt}): {failure.message}\n"
                 os.write(2, note.encode())  # into the job's log (fd 2 is captured above)
@@ -268,24 +335,34 @@ _current = threading.local()
 
 
 def _track_cells() -> None:
-    """Let this process know which notebook manager is running (patched once per process).
+    """Let this thread know which notebook and kernel it runs (patched once per process).
 
     Papermill saves the executed notebook at the end, and after each cell only
     when asked, which rewrites the whole notebook (figures included) after every
     cell.  Instead the runner keeps a handle on the running notebook and saves
-    it once, when execution ends in a timeout or a dead kernel.
+    it once, when execution ends in a timeout or a dead kernel.  Each kernel
+    nbclient starts is handed to the job's :class:`_Watch`, which may end it.
     """
+    from nbclient import NotebookClient
     from papermill.engines import NotebookExecutionManager
 
     if getattr(NotebookExecutionManager, "_cloudpad_tracked", False):
         return
     original = NotebookExecutionManager.cell_start
+    original_start = NotebookClient.start_new_kernel  # what Papermill's client calls
 
     def cell_start(self, cell, cell_index=None, **kwargs):
         _current.manager = self
         return original(self, cell, cell_index, **kwargs)
 
+    def start_new_kernel(self, **kwargs):
+        original_start(self, **kwargs)
+        watch = getattr(_current, "watch", None)
+        if watch is not None:
+            watch.kernel_started(self.km)
+
     NotebookExecutionManager.cell_start = cell_start
+    NotebookClient.start_new_kernel = start_new_kernel
     NotebookExecutionManager._cloudpad_tracked = True
 
 
@@ -349,6 +426,8 @@ def failure_from(exc: BaseException, output: Path) -> Failure:
         message = "the cell exceeded its timeout: " + message
     elif name == "NotebookTimeout":
         message = "the whole notebook exceeded its wall-clock limit: " + message
+    elif name == "JobCancelled":
+        message = "the job was cancelled: " + message
     elif name == "DeadKernelError":
         message = "the kernel died: " + message
     text = "".join(traceback.format_exception(exc)).splitlines()

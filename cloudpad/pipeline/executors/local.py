@@ -14,26 +14,59 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Iterable, Iterator
 
 from cloudpad.pipeline.executors.base import Job, JobResult, execute
 from cloudpad.pipeline.outcomes import Failure
 
 
-def _stop(_signum: int, _frame: object) -> None:
-    """SIGTERM in a worker: kill its kernels (its child processes), then exit at once."""
+def _end(code: int) -> None:
+    """In a worker: kill its kernels (its child processes), then exit at once."""
     import psutil
 
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
             child.kill()
-    os._exit(143)
+    os._exit(code)
 
 
-def _warm() -> None:
-    """Worker start-up: import what every job needs; on SIGTERM take the kernels down too."""
+def _stop(_signum: int, _frame: object) -> None:
+    """SIGTERM in a worker: its kernels go too."""
+    _end(143)
+
+
+#: How often a worker checks that the run that started it is still there (seconds).
+PARENT_POLL_S = 0.5
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: end it and its kernels soon after the run that started it dies.
+
+    A run killed with SIGKILL (the out-of-memory killer, a CI time limit) cannot
+    stop its workers, so each worker watches for itself: once its parent is no
+    longer ``parent`` (it was re-parented), it kills its kernels and exits.  A
+    thread polling ``getppid`` rather than ``PR_SET_PDEATHSIG``: that signal
+    follows the *thread* that started the worker, and the pool starts workers
+    from whichever thread submits a job, which may end long before the run.
+    The kernels watch their own parent too (ipykernel's parent poller, through
+    the ``JPY_PARENT_PID`` jupyter_client sets), and the resource tracker exits
+    once every process holding its pipe has.
+    """
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    _end(137)
+
+
+def _warm(parent: int) -> None:
+    """Worker start-up: import what every job needs; on SIGTERM or the parent's death take the
+    kernels down too."""
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
+    threading.Thread(
+        target=_watch_parent, args=(parent,), name="cloudpad-parent", daemon=True
+    ).start()
     import papermill  # noqa: F401
 
 
@@ -64,7 +97,9 @@ class ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("spawn")
             workers = min(self.jobs, len(jobs))
-            self._pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_warm)
+            self._pool = cf.ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_warm, initargs=(os.getpid(),)
+            )
         futures = {self._pool.submit(execute, self._env(job)): job for job in jobs}
         self._futures = futures
         for future in cf.as_completed(futures):
