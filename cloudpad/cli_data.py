@@ -100,7 +100,7 @@ def status_command(project: Project, console: Console) -> int:
 
 def moved_results(project: Project) -> list[dict[str, str]]:
     """Key results of the latest run that moved against the baseline (rows for the report)."""
-    from cloudpad.site.links import notebook_title
+    from cloudpad.pipeline import notebooks
 
     try:
         diff = baseline.diff(project)
@@ -108,7 +108,7 @@ def moved_results(project: Project) -> list[dict[str, str]]:
         return []
     rows = []
     for article in diff.changed:
-        title = notebook_title(project.root / article.notebook)
+        title = notebooks.title(project.root / article.notebook)
         for change in article.results:
             rows.append(
                 {

@@ -30,7 +30,7 @@ from cloudpad.pipeline import cache, manifest
 from cloudpad.pipeline.executors.dask import DaskExecutor
 from cloudpad.pipeline.project import Project
 
-PARAMS = "n = 2  # count"
+PARAMS = "n = 2  # count, 0..1000: items"
 GOOD = "x = n * 2\nprint(x)"
 #: Writes the kernel's process id, then waits: a job that is still running when it is read.
 HANGS = "import os, time\nopen('../kernel.txt', 'w').write(str(os.getpid()))\ntime.sleep(120)"

@@ -21,7 +21,7 @@ from conftest import one_sentence, run_cli
 from cloudpad.pipeline import cache, manifest
 from cloudpad.pipeline.project import Project
 
-PARAMS = "n = 2  # count\nm = 1  # count"
+PARAMS = "n = 2  # count, 0..1000: items\nm = 1  # count, 0..1000: more items"
 GLUE = "from myst_nb import glue\nglue('total', n * m, display=False)"
 #: An executed notebook of about 200 kB (its printed output), so a few runs fill a small limit.
 BULKY = "print('x' * 200_000)\nfrom myst_nb import glue\nglue('total', n * m, display=False)"

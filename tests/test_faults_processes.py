@@ -17,7 +17,7 @@ import time
 import psutil
 import pytest
 
-PARAMS = "n = 2  # count"
+PARAMS = "n = 2  # count, 0..1000: items"
 #: Records the kernel's process id, then stays busy far longer than the test.
 BUSY = "import os, time\nopen('../pids.txt', 'a').write(f'{os.getpid()}\\n')\ntime.sleep(120)"
 

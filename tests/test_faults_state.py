@@ -26,7 +26,7 @@ from cloudpad.cli import main
 from cloudpad.pipeline import baseline, cache, manifest
 from cloudpad.pipeline.project import LOCK_FORMAT, Project
 
-PARAMS = "n = 2  # count"
+PARAMS = "n = 2  # count, 0..1000: items"
 GLUE = "from myst_nb import glue\nglue('double', n * 2, display=False)\nprint(n)"
 TRIPLE = "from myst_nb import glue\nglue('triple', n * 3, display=False)"
 

@@ -46,6 +46,7 @@ import logging
 import os
 import platform
 import re
+import socket
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -132,6 +133,13 @@ def _probe(address: str, seconds: float) -> None:
     scheduler, a port-forward to nothing) would make it wait forever.
     """
     from distributed.comm import connect
+    from distributed.comm.addressing import get_address_host_port, parse_address
+
+    if parse_address(address)[0] == "tcp":
+        # A plain TCP connection first: a closed port is refused at once, whatever the load
+        # (distributed's connect() retries a refused port with backoff until its timeout).
+        with socket.create_connection(get_address_host_port(address), timeout=seconds):
+            pass
 
     async def probe() -> None:
         # connect() itself gives up after ``seconds``, naming why (refused, unreachable); the
