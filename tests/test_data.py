@@ -41,6 +41,9 @@ NAMES = [
     "gc_pause_figures",
     "gc_pauses_measured",
     "instance_types",
+    "platform_dependencies",
+    "platform_stateful",
+    "kubernetes_support",
 ]
 
 
@@ -261,6 +264,41 @@ def test_platform_services_is_labelled_authored_and_consistent() -> None:
     # Low-latency services have tighter targets than every UI.
     low = svc.loc[svc["kind"] == "low_latency", "p99_ms"].max()
     assert low < svc.loc[svc["kind"] == "ui", "p99_ms"].min()
+
+
+def test_platform_dependencies_join_and_fit_the_peaks() -> None:
+    svc = data.load("platform_services").set_index("service")
+    state = data.load("platform_stateful")
+    deps = data.load("platform_dependencies")
+    assert "AUTHORED EXAMPLE DATA" in data.describe("platform_dependencies")["description"]
+    assert "AUTHORED EXAMPLE DATA" in data.describe("platform_stateful")["description"]
+    assert set(deps["caller"]) <= set(svc.index)
+    assert set(deps["callee"]) <= set(svc.index) | set(state["component"])
+    assert set(state["component"]) <= set(deps["callee"])  # every component is used
+    batch = svc.loc[deps["caller"], "kind"].to_numpy() == "batch"
+    assert (deps.loc[batch, "calls_per_request"] == 0).all()
+    assert (deps.loc[~batch, "calls_per_request"] > 0).all()
+    # The calls a service receives at peak never exceed its own peak request rate.
+    called = deps[deps["callee"].isin(svc.index)]
+    inbound = (
+        svc.loc[called["caller"], "peak_requests_per_second"].to_numpy()
+        * called["calls_per_request"].to_numpy()
+    )
+    per_callee = pd.Series(inbound, index=called["callee"].to_numpy()).groupby(level=0).sum()
+    assert (per_callee <= svc.loc[per_callee.index, "peak_requests_per_second"] + 1e-9).all()
+
+
+def test_kubernetes_support_quotes_its_figures() -> None:
+    rows = data.load("kubernetes_support").set_index("provider")
+    # Amazon EKS User Guide: "the first 14 months" and "the next 12 months".
+    assert "first 14 months" in rows.loc["eks", "quote"]
+    assert "next 12 months" in rows.loc["eks", "quote"]
+    # AWS Containers blog (2024): "$0.60 per cluster per hour" and "$0.10 per cluster per hour".
+    assert "$0.60 per cluster per hour" in rows.loc["eks", "quote"]
+    assert "another ~10 months" in rows.loc["gke", "quote"]  # Google Cloud blog, 2024-07-17
+    assert "total of 2 years" in rows.loc["aks", "quote"]  # Microsoft Learn, support plans
+    assert rows.loc["aks", "extended_fee_applies"] == "whole_plan"
+    assert set(rows["verified"]) <= {"read", "secondary"}
 
 
 # --- faults -------------------------------------------------------------------------------
@@ -537,10 +575,11 @@ def test_sources_markdown_is_well_formed_myst() -> None:
     labels = re.findall(r"^\((.+)\)=$", page, flags=re.MULTILINE)
     assert len(labels) == len(set(labels)) == len(NAMES)
     # In 2030 every dataset with a declared life is past it (regions, Azure RTT, prices,
-    # SLAs, DORA levels, GC figures, GC measurements); the five that do not expire say why
-    # (latency numbers, the two authored examples, ENI limits, instance types).
-    assert page.count("**STALE**") == 7
-    assert page.count("**Freshness:** does not expire: ") == 5
+    # SLAs, DORA levels, GC figures, GC measurements, Kubernetes support windows); the seven
+    # that do not expire say why (latency numbers, the four authored examples, ENI limits,
+    # instance types).
+    assert page.count("**STALE**") == 8
+    assert page.count("**Freshness:** does not expire: ") == 7
     for line in page.splitlines():
         if line.startswith("| `"):
             assert line.count(" | ") == 3, line  # four cells, no stray pipe
