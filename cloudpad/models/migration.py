@@ -484,3 +484,48 @@ def decision_log(start: str, entries: Sequence[tuple[int, str, str]]) -> pd.Data
         )
     out = pd.DataFrame(rows).sort_values(["week", "i"], kind="stable")
     return out.drop(columns="i").reset_index(drop=True)
+
+
+def compare_orders(
+    services: pd.DataFrame,
+    edges: pd.DataFrame,
+    vm_usd: pd.Series,
+    cluster_usd: Callable[[frozenset[str]], float],
+    *,
+    per_wave: int,
+    schedule: Schedule,
+    horizon_weeks: int,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Every order of :data:`ORDERS`, and a big bang (one wave), as journeys and in summary.
+
+    The one call behind the article's conclusions: each order is cut into waves of
+    ``per_wave`` (:func:`assign_waves`), priced week by week (:func:`journey`, with the
+    crossing calls of :func:`crossing_calls_per_s`) and summarised against today's bill,
+    ``vm_usd.sum()`` (:func:`summary`).  Returns the weekly frames by order and a table
+    indexed by order with ``waves``, ``weeks``, ``dual_cost_usd``, ``peak_monthly_usd``,
+    ``payback_week`` (NaN if none within the horizon), ``saved_usd`` and
+    ``max_crossing_calls_per_s``.
+    """
+    today = float(vm_usd.sum())
+    plans = {rule: migration_order(services, edges, rule, vm_usd) for rule in ORDERS}
+    plans["big bang"] = list(services["service"])
+    sizes = {rule: per_wave for rule in ORDERS} | {"big bang": len(services)}
+
+    def crossing(moved: frozenset[str]) -> float:
+        return crossing_calls_per_s(services, edges, moved)
+
+    weekly, rows = {}, {}
+    for rule, order in plans.items():
+        waves = assign_waves(order, sizes[rule])
+        weekly[rule] = journey(waves, vm_usd, cluster_usd, schedule, crossing)
+        s = summary(weekly[rule], today, horizon_weeks)
+        rows[rule] = {
+            "waves": int(waves.max()),
+            "weeks": s.weeks,
+            "dual_cost_usd": s.dual_cost_usd,
+            "peak_monthly_usd": s.peak_monthly_usd,
+            "payback_week": np.nan if s.payback_week is None else s.payback_week,
+            "saved_usd": s.saved_usd,
+            "max_crossing_calls_per_s": float(weekly[rule]["crossing_calls_per_s"].max()),
+        }
+    return weekly, pd.DataFrame.from_dict(rows, orient="index")

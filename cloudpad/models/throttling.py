@@ -132,6 +132,11 @@ class ThrottleSimulation:
         """``nr_throttled / nr_periods`` as ``cpu.stat`` reports it: periods that throttled."""
         return self.throttled_periods / self.periods if self.periods else 0.0
 
+    @property
+    def p99_ms(self) -> float:
+        """The 99th percentile of the simulated response times, ms."""
+        return self.percentile_ms(0.99)
+
     def percentile_ms(self, q: float) -> float:
         """The ``q``-quantile (0..1) of the simulated response times, ms."""
         qq = float(checks.in_range("q", q, 0.0, 1.0))
