@@ -26,6 +26,9 @@ The comment reads ``UNIT, ALLOWED: MEANING``:
 
 * ``MEANING`` says what the value is (mark assumptions as such).
 
+A line may end with a tool pragma after the declaration, ``# fmt: skip`` (so
+that ruff keeps a long list on its one line) or ``# noqa: ...``.
+
 A line ``# check: EXPRESSION`` states a constraint between parameters
 (comparisons, arithmetic, ``and``/``or``/``not``, ``len``/``min``/``max``/
 ``abs``/``sum`` over parameter names and numbers); it must hold.  A line
@@ -538,13 +541,21 @@ def _allowed(spec: str, default: Any) -> Allowed:
     return _item(spec, default)
 
 
+#: Tool pragmas a line may end with, after its declaration (``# fmt: skip`` keeps ruff from
+#: wrapping a long list onto several lines); they are not part of the meaning.
+_PRAGMA = re.compile(r"\s*#\s*(?:fmt:\s*skip|noqa\b[^#]*)\s*$")
+
+
 def _comments(source: str) -> dict[int, str]:
-    """Comment text by line number (without the ``#``)."""
+    """Comment text by line number (without the ``#`` and without a trailing tool pragma)."""
     found: dict[int, str] = {}
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.COMMENT:
-                found[token.start[0]] = token.string[1:].strip()
+                text = token.string[1:]
+                while _PRAGMA.search(text):
+                    text = _PRAGMA.sub("", text)
+                found[token.start[0]] = text.strip()
     except (tokenize.TokenError, IndentationError):
         pass  # ast.parse reports the syntax error
     return found

@@ -208,3 +208,11 @@ def test_a_written_declaration_reads_back_the_same(low, width, frac):
     assert again == first
     assert first.problem(default) is None
     assert first.problem(high + max(1.0, abs(high))) is not None
+
+
+def test_a_trailing_tool_pragma_is_not_part_of_the_meaning():
+    """`# fmt: skip` keeps ruff from wrapping a long list; it is not part of the declaration."""
+    cell = "xs = [1, 2, 3]  # months, list of 1..9, each 1..36: cadences compared  # fmt: skip"
+    assert declarations.parse(cell)["xs"].meaning == "cadences compared"
+    cell = "n = 2  # count, 1..3: nodes  # noqa: E501"
+    assert declarations.parse(cell)["n"].meaning == "nodes"

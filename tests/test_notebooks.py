@@ -80,6 +80,8 @@ def test_parameters_cell(path):
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
     found = declarations.parse(tagged[0].source, where=str(path))  # refuses a bad line
+    for node in ast.parse(tagged[0].source).body:  # one line per input (`# fmt: skip` for lists)
+        assert node.end_lineno == node.lineno, f"line {node.lineno}: one line per parameter"
     assert len(found) >= 3, "an article has inputs"
     for d in found.values():
         assert d.meaning and len(d.meaning) >= 8, f"{d.name}: say what it means"
