@@ -44,6 +44,7 @@ NAMES = [
     "platform_dependencies",
     "platform_stateful",
     "kubernetes_support",
+    "replication_figures",
 ]
 
 
@@ -299,6 +300,35 @@ def test_kubernetes_support_quotes_its_figures() -> None:
     assert "total of 2 years" in rows.loc["aks", "quote"]  # Microsoft Learn, support plans
     assert rows.loc["aks", "extended_fee_applies"] == "whole_plan"
     assert set(rows["verified"]) <= {"read", "secondary"}
+
+
+def test_replication_figures_from_the_provider_documents() -> None:
+    figures = data.load("replication_figures").set_index("figure")
+    value = figures["value_s"]
+    # Aurora User Guide (2018): "replicated between AWS Regions with minimal lag, typically less
+    # than 1 second"; "promote a secondary cluster and make it available for writes in under a
+    # minute"; current page: rds.global_db_rpo "range from 20 seconds".
+    assert (value["aurora_lag"], value["aurora_promote"], value["aurora_rpo_setting"]) == (
+        1,
+        60,
+        20,
+    )
+    # Azure SQL business continuity (2021-10-18), table Recovery method | RTO | RPO:
+    # "Geo-restore from geo-replicated backups | 12 h | 1 h", "Auto-failover groups | 1 h | 5 s",
+    # "Manual database failover | 30 s | 5 s".
+    assert value["azure_sql_geo_restore_rto"] == 12 * 3600
+    assert value["azure_sql_geo_restore_rpo"] == 3600
+    assert value["azure_sql_failover_group_rto"] == 3600
+    assert value["azure_sql_failover_group_rpo"] == value["azure_sql_manual_failover_rto"] / 6
+    # Cosmos DB consistency levels (2025-08-28): multi-region minimum "300 seconds"; RPO
+    # "< 15 minutes" and "< 240 Minutes"; strong "0".
+    assert value["cosmos_bounded_staleness"] == 300
+    assert (value["cosmos_session_rpo"], value["cosmos_single_region_rpo"]) == (900, 240 * 60)
+    assert value["cosmos_strong_rpo"] == 0
+    # Every quote carries the figure's number as the source wrote it.
+    assert "20 seconds" in figures.loc["aurora_rpo_setting", "quote"]
+    assert "5 seconds" in figures.loc["azure_sql_geo_rpo", "quote"]
+    assert figures["url"].str.startswith("https://").all()
 
 
 # --- faults -------------------------------------------------------------------------------
@@ -575,10 +605,10 @@ def test_sources_markdown_is_well_formed_myst() -> None:
     labels = re.findall(r"^\((.+)\)=$", page, flags=re.MULTILINE)
     assert len(labels) == len(set(labels)) == len(NAMES)
     # In 2030 every dataset with a declared life is past it (regions, Azure RTT, prices,
-    # SLAs, DORA levels, GC figures, GC measurements, Kubernetes support windows); the seven
-    # that do not expire say why (latency numbers, the four authored examples, ENI limits,
-    # instance types).
-    assert page.count("**STALE**") == 8
+    # SLAs, DORA levels, GC figures, GC measurements, Kubernetes support windows, published
+    # replication figures); the seven that do not expire say why (latency numbers, the four
+    # authored examples, ENI limits, instance types).
+    assert page.count("**STALE**") == 9
     assert page.count("**Freshness:** does not expire: ") == 7
     for line in page.splitlines():
         if line.startswith("| `"):
