@@ -249,6 +249,15 @@ def test_recovery_stages_add_up():
         rp.RecoveryTimes(-1, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
+def test_breakdown_totals_are_the_recovery_times():
+    table = TIMES.breakdown()
+    assert table.loc["failover by hand", "total"] == TIMES.minutes("failover", automated=False)
+    assert table.loc["automated failover", "total"] == TIMES.minutes("failover", automated=True)
+    assert table.loc["majority election", "total"] == TIMES.minutes("election", automated=True)
+    assert table.loc["restore from backup", "total"] == TIMES.minutes("restore", automated=False)
+    assert table.loc["automated failover", "grace period"] == 60
+
+
 def test_replicated_bytes_per_month():
     # 100 writes/s of 1,000 bytes for 730 h = 262.8 GB per copy.
     assert rp.replicated_gb_per_month(100.0, 1000.0) == pytest.approx(262.8)

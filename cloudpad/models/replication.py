@@ -534,6 +534,26 @@ class RecoveryTimes:
             return self.decision(automated=False) + 60.0 * self.restore_hours
         return self.decision(automated) + self.promote + self.redirect
 
+    def breakdown(self) -> pd.DataFrame:
+        """Minutes of each stage of resuming writes, one row per way of recovering.
+
+        Rows: failover by hand, automated failover, majority election, restore from backup;
+        columns ``notice``, ``respond and decide``, ``grace period``, ``act`` (promote and
+        redirect, elect, or restore) and ``total`` (equal to :meth:`minutes`).
+        """
+        act = self.promote + self.redirect
+        rows = {
+            "failover by hand": (self.detect, self.respond + self.decide, 0.0, act),
+            "automated failover": (self.auto_detect, 0.0, self.auto_grace, act),
+            "majority election": (0.0, 0.0, 0.0, self.election_seconds / 60.0),
+            "restore from backup": (self.detect, self.respond + self.decide, 0.0,
+                                    60.0 * self.restore_hours),
+        }  # fmt: skip
+        columns = ["notice", "respond and decide", "grace period", "act"]
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+        table["total"] = table.sum(axis=1)
+        return table
+
     def point_of_no_return(self, recovery: str, automated: bool) -> float:
         """Minutes from the outage's start until the switch to another copy is irreversible.
 
