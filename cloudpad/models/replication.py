@@ -493,8 +493,16 @@ def failover_probability(
     return numeric.scalar_or_array(np.exp(-d / m))
 
 
+class _NonNegative:
+    """Mixin for dataclasses of quantities: every field must be a finite number >= 0."""
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            checks.non_negative(name, value)
+
+
 @dataclass(frozen=True)
-class RecoveryTimes:
+class RecoveryTimes(_NonNegative):
     """The stages (minutes) of resuming writes after the leader's region is lost.
 
     By hand: an alert fires (``detect``), the on-call engineer responds (``respond``), confirms
@@ -514,10 +522,6 @@ class RecoveryTimes:
     auto_grace: float
     election_seconds: float
     restore_hours: float
-
-    def __post_init__(self) -> None:
-        for name, value in vars(self).items():
-            checks.non_negative(name, value)
 
     def decision(self, automated: bool) -> float:
         """Minutes from the outage's start until someone (or something) decides to act."""
@@ -601,17 +605,13 @@ def break_even_writes_per_s(
 
 
 @dataclass(frozen=True)
-class Workload:
+class Workload(_NonNegative):
     """Write traffic: ``peak_writes_per_s`` (data at risk), ``mean_writes_per_s`` (bills and
     expected losses) and ``bytes_per_write`` (replicated bytes per write, log overhead in)."""
 
     peak_writes_per_s: float
     mean_writes_per_s: float
     bytes_per_write: float
-
-    def __post_init__(self) -> None:
-        for name, value in vars(self).items():
-            checks.non_negative(name, value)
 
 
 def write_outage_minutes_per_year(
