@@ -332,6 +332,22 @@ def test_compare_rows():
     assert table.loc["majority, 3 regions", "lost_automated_per_year"] == 0.0
 
 
+def test_compare_prices_each_remote_region():
+    designs = rp.standard_designs("A", "C", "D")
+    setting = dict(
+        zone_rtt_ms=2.0, local_ms=1.0, variable_share=0.0, lag_s=1.0, backup_rpo_s=3600.0,
+        workload=rp.Workload(100.0, 100.0, 1000.0), times=TIMES, outages_per_region_per_year=0.5,
+        mean_outage_minutes=360.0, node_usd_per_hour=0.1,
+    )  # fmt: skip
+    table = rp.compare(designs, RTTS, region_usd_per_gb={"C": 0.02, "D": 0.08}, **setting)
+    # Majority: two copies in C and one in D, 262.8 GB a month each.
+    assert table.loc["majority, 3 regions", "region_usd"] == pytest.approx(
+        262.8 * (2 * 0.02 + 0.08)
+    )
+    with pytest.raises(InputError, match="no price to 'D'"):
+        rp.compare(designs, RTTS, region_usd_per_gb={"C": 0.02}, **setting)
+
+
 # --------------------------------------------------------------------------- which regions
 def test_partners_budget_and_separation():
     table = rp.partners(PAIRS, "A", budget_ms=35.0, local_ms=1.0, min_km=483.0)

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -642,6 +642,17 @@ def write_outage_minutes_per_year(
     return rate * minutes
 
 
+def _price_to(usd_per_gb: float | Mapping[str, float], region: str) -> float:
+    """The price per GB to ``region``: one price for all, or the region's from a mapping."""
+    if isinstance(usd_per_gb, Mapping):
+        if region not in usd_per_gb:
+            raise InputError(
+                f"region_usd_per_gb has no price to {region!r}; it prices {sorted(usd_per_gb)}"
+            )
+        usd_per_gb = usd_per_gb[region]
+    return float(checks.non_negative(f"region_usd_per_gb to {region}", usd_per_gb))
+
+
 def compare(
     designs: Sequence[Design],
     rtts: RoundTrips,
@@ -656,7 +667,7 @@ def compare(
     outages_per_region_per_year: float,
     mean_outage_minutes: float,
     node_usd_per_hour: float,
-    region_usd_per_gb: float,
+    region_usd_per_gb: float | Mapping[str, float],
     zone_usd_per_gb: float = 0.0,
 ) -> pd.DataFrame:
     """One row per design: write latency, data at risk, recovery time and monthly cost.
@@ -670,13 +681,13 @@ def compare(
     ``lost_*_per_year``, the writes lost a year at the mean rate (outages a year times the
     probability an outage outlasts :meth:`RecoveryTimes.point_of_no_return` times
     ``mean_writes_per_s * rpo_s``); ``nodes_usd`` (every copy a node at ``node_usd_per_hour``),
-    ``region_gb`` and ``region_usd`` (bytes to remote copies), ``zone_usd`` (bytes to the other
-    copies in the leader's region), ``total_usd``, all per 730-hour month.
+    ``region_gb`` and ``region_usd`` (bytes to remote copies, at ``region_usd_per_gb``: one
+    price, or a price per destination region), ``zone_usd`` (bytes to the other copies in the
+    leader's region), ``total_usd``, all per 730-hour month.
     """
     lag = float(checks.non_negative("lag_s", lag_s))
     backup = float(checks.non_negative("backup_rpo_s", backup_rpo_s))
     node = float(checks.non_negative("node_usd_per_hour", node_usd_per_hour))
-    region_price = float(checks.non_negative("region_usd_per_gb", region_usd_per_gb))
     zone_price = float(checks.non_negative("zone_usd_per_gb", zone_usd_per_gb))
     outages = dict(
         outages_per_region_per_year=outages_per_region_per_year,
@@ -710,7 +721,9 @@ def compare(
             )
         row["nodes_usd"] = float(cost.monthly_cost(node, d.total_copies))
         row["region_gb"] = gb * d.remote_copies
-        row["region_usd"] = gb * d.remote_copies * region_price
+        row["region_usd"] = gb * sum(
+            n * _price_to(region_usd_per_gb, region) for region, n in d.copies[1:]
+        )
         row["zone_usd"] = gb * d.local_followers * zone_price
         row["total_usd"] = row["nodes_usd"] + row["region_usd"] + row["zone_usd"]
         rows.append(row)
