@@ -356,6 +356,18 @@ def test_partners_budget_and_separation():
     assert table.set_index("region").loc["B", "rtt_back_ms"] == 12.0
 
 
+def test_farthest_partner_or_a_clear_refusal():
+    table = rp.partners(PAIRS, "A", budget_ms=35.0, local_ms=1.0, min_km=483.0)
+    assert rp.farthest_partner(table).region == "C"
+    tight = rp.partners(PAIRS, "A", budget_ms=8.0, local_ms=1.0, min_km=483.0)
+    with pytest.raises(
+        InputError, match="no region fits .* the nearest, E, is 100 km away at 6 ms"
+    ):
+        rp.farthest_partner(tight)
+    with pytest.raises(InputError, match="no three regions led from 'A' fit budget_ms = 8"):
+        rp.quorum_sets(PAIRS, "A", budget_ms=8.0, local_ms=1.0, zone_rtt_ms=2.0, min_km=483.0)
+
+
 def test_frontier_grows_with_the_budget():
     table = rp.frontier(PAIRS, [5.0, 12.0, 40.0, 100.0], local_ms=1.0)
     assert list(table.pairs) == [0, 3, 10, 14]

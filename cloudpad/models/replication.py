@@ -90,6 +90,7 @@ __all__ = [
     "describe",
     "expected_outage_minutes",
     "failover_probability",
+    "farthest_partner",
     "frontier",
     "majority",
     "majority_design",
@@ -771,6 +772,28 @@ def partners(
     return table.sort_values(["rtt_out_ms", "region"]).reset_index(drop=True)
 
 
+def farthest_partner(table: pd.DataFrame) -> pd.Series:
+    """The row of :func:`partners` that fits and is farthest away.
+
+    Raises :class:`InputError` when no region fits, naming the budget and the separation to
+    relax.
+    """
+    fits = table[table["fits"]]
+    if fits.empty:
+        nearest = table.iloc[0] if len(table) else None
+        hint = (
+            f"; the nearest, {nearest.region}, is {nearest.distance_km:,.0f} km away at "
+            f"{nearest.commit_ms:g} ms"
+            if nearest is not None
+            else ""
+        )
+        raise InputError(
+            "no region fits the write-latency budget and the least separation: raise the "
+            f"budget or lower the separation{hint}"
+        )
+    return fits.loc[fits["distance_km"].idxmax()]
+
+
 def frontier(pairs: pd.DataFrame, budgets_ms: Iterable[float], *, local_ms: float) -> pd.DataFrame:
     """For each write-latency budget, the ordered pairs that fit and the farthest of them.
 
@@ -826,6 +849,11 @@ def quorum_sets(
         later = commit_ms(after, rtts, zone_rtt_ms, local_ms) if after else np.inf
         rows.append((second, third, now, later, min(gaps)))
     columns = ["second", "third", "commit_ms", "commit_after_loss_ms", "closest_km"]
+    if not rows:
+        raise InputError(
+            f"no three regions led from {primary!r} fit budget_ms = {budget:g} with every pair at "
+            f"least min_km = {far:g} km apart: raise the budget or lower the separation"
+        )
     table = pd.DataFrame(rows, columns=columns)
     table = table.sort_values(["commit_after_loss_ms", "commit_ms", "second", "third"])
     return table.head(checks.whole("top", top, minimum=1)).reset_index(drop=True)
