@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from cloudpad import data
 from cloudpad.exceptions import InputError
@@ -307,3 +308,35 @@ def test_total_cost_and_break_even():
 
 def test_engineer_hours_per_billing_month():
     assert team.engineer_hours_per_month(168) == pytest.approx(730)
+
+
+# --------------------------------------------------------------------------- issue 17 mends
+def test_a_page_costs_six_hours_only_with_a_postmortem():
+    # SRE book ch. 11: an incident handled in full, postmortem included, takes 6 hours; the
+    # old model costed every page at 6 hours (postmortem share 1).
+    assert team.hours_per_page(1.0, 1.5) == pytest.approx(6.0)
+    assert team.hours_per_page(0.5, 1.5) == pytest.approx(3.75)
+    assert team.incidents_per_shift_limit(team.hours_per_page(0.5, 1.5)) == 3
+
+
+def test_failed_changes_load_the_day_shift_of_a_deploy_day():
+    # 1 other page and 2.5 failed changes a week, deploys on 5 days: 12/168 + 2.5/5 = 0.571.
+    assert team.busiest_shift_mean(1.0, 2.5, 5) == pytest.approx(12 / 168 + 0.5)
+    # spread evenly (the old single Poisson rate) the same pages give 3.5 * 12/168 = 0.25
+    assert team.busiest_shift_mean(1.0, 2.5, 5) > team.shift_incident_mean(3.5)
+    with pytest.raises(InputError, match="deploy_days_per_week"):
+        team.busiest_shift_mean(1.0, 2.5, 0)
+
+
+def test_max_shift_mean_inverts_the_poisson_tail():
+    m = team.max_shift_mean(0.05, 2)
+    assert stats.poisson.sf(2, m) == pytest.approx(0.05, abs=1e-6)
+    assert team.max_shift_mean(0.05, 3) > m
+
+
+def test_break_even_price_factor_equalises_the_totals():
+    # 3,000 USD of instances, 100 h against 15 h a month at 100 USD/h: 1 + 8,500 / 3,000.
+    f = team.break_even_price_factor(3000.0, 100.0, 15.0, 100.0)
+    assert f == pytest.approx(1 + 85 * 100 / 3000)
+    self_hosted = team.total_cost_usd_per_month(3000.0, 100.0, 100.0)
+    assert team.total_cost_usd_per_month(f * 3000.0, 15.0, 100.0) == pytest.approx(self_hosted)

@@ -444,3 +444,79 @@ def break_even_usd_per_hour(
     if sh <= mh:
         return math.inf
     return (mu - su) / (sh - mh)
+
+
+# --------------------------------------------------------------------------- what a page costs
+def hours_per_page(
+    postmortem_share: ArrayLike,
+    hours_without_postmortem: ArrayLike,
+    hours_per_incident: float = SRE_HOURS_PER_INCIDENT,
+) -> float | np.ndarray:
+    """Mean engineer hours of one page: ``s * hours_per_incident + (1 - s) * hours_without``.
+
+    The SRE book's 6 hours are those of an incident handled in full: "root-cause analysis,
+    remediation, and follow-up activities like writing a postmortem and fixing bugs" (ch. 11).
+    Many pages need no postmortem (a failover that worked and needed a look, a rollback of a
+    change caught early); ``postmortem_share`` is the share that does and
+    ``hours_without_postmortem`` the hours of the rest (both the reader's assumptions).
+    """
+    s = np.asarray(checks.probability("postmortem_share", postmortem_share), dtype=float)
+    short = np.asarray(
+        checks.non_negative("hours_without_postmortem", hours_without_postmortem), dtype=float
+    )
+    full = float(checks.positive("hours_per_incident", hours_per_incident))
+    return numeric.scalar_or_array(s * full + (1.0 - s) * short)
+
+
+# --------------------------------------------------------------------------- the busiest shift
+def busiest_shift_mean(
+    other_per_week: ArrayLike,
+    change_per_week: ArrayLike,
+    deploy_days_per_week: float,
+    shift_hours: float = SRE_SHIFT_HOURS,
+) -> float | np.ndarray:
+    """Mean incidents in the day shift of a deploy day, when failed changes come with deploys.
+
+    Incidents from components arrive at any hour (``other_per_week * shift / 168``); failed
+    changes arrive with the deploys, which a team makes in working hours on
+    ``deploy_days_per_week`` days, all inside one day shift (``change_per_week /
+    deploy_days``).  Spreading the changes over the whole week, as a single Poisson rate does,
+    understates how loaded that shift is.
+    """
+    other = np.asarray(checks.non_negative("other_per_week", other_per_week), dtype=float)
+    change = np.asarray(checks.non_negative("change_per_week", change_per_week), dtype=float)
+    days = float(checks.in_range("deploy_days_per_week", deploy_days_per_week, 0.0, 7.0))
+    if days <= 0:
+        raise InputError(f"deploy_days_per_week must be > 0, got {deploy_days_per_week!r}")
+    shift = float(checks.positive("shift_hours", shift_hours))
+    return numeric.scalar_or_array(other * shift / WEEK_HOURS + change / days)
+
+
+def max_shift_mean(overload_probability: float, limit: int = SRE_MAX_INCIDENTS_PER_SHIFT) -> float:
+    """Largest mean incidents per shift with ``P(N > limit) <= overload_probability`` (Poisson).
+
+    The inverse of ``scipy.stats.poisson.sf(limit, m)`` in ``m``, by bisection.
+    """
+    p = float(checks.in_range("overload_probability", overload_probability, 0.0, 1.0, closed=False))
+    k = checks.whole("limit", limit, minimum=0)
+    return float(numeric.bisect(lambda m: stats.poisson.sf(k, m) <= p, 0.0, k + 60.0))
+
+
+# --------------------------------------------------------------------------- managed or not, 2
+def break_even_price_factor(
+    self_hosted_usd_per_month: float,
+    self_hosted_hours_per_month: float,
+    managed_hours_per_month: float,
+    usd_per_hour: float,
+) -> float:
+    """Managed price, as a multiple of the self-hosted instances' bill, at which both cost the same.
+
+    Formula: ``1 + (self_hosted_hours - managed_hours) * usd_per_hour / self_hosted_usd``: the
+    managed service is cheaper in total whenever its price is below this multiple of the
+    instances (same instances, same redundancy).
+    """
+    bill = float(checks.positive("self_hosted_usd_per_month", self_hosted_usd_per_month))
+    sh = float(checks.non_negative("self_hosted_hours_per_month", self_hosted_hours_per_month))
+    mh = float(checks.non_negative("managed_hours_per_month", managed_hours_per_month))
+    wage = float(checks.non_negative("usd_per_hour", usd_per_hour))
+    return 1.0 + (sh - mh) * wage / bill
