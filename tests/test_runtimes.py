@@ -14,6 +14,7 @@ import pytest
 from scipy import integrate
 
 from cloudpad.exceptions import InputError
+from cloudpad.models import runtime_memory as rt_memory
 from cloudpad.models import runtimes as rt
 from cloudpad.models.latency import (
     Empirical,
@@ -24,6 +25,7 @@ from cloudpad.models.latency import (
     PointMass,
     quantile_ci,
 )
+from cloudpad.models.runtime_memory import GoNonHeap, JvmNonHeap
 
 SERVICE = Lognormal.from_percentiles(5.0, 20.0)  # median 5 ms, p99 20 ms
 
@@ -86,14 +88,44 @@ def test_published_defaults():
     assert rt.GO_MARK_CPU_FRACTION == 0.25
 
 
-def test_jvm_container_is_four_times_the_heap_by_default():
-    # Oracle, Java SE 21 GC Tuning Guide, "Ergonomics": "Maximum heap size of 1/4 of physical
-    # memory" (MaxRAMPercentage = 25 in -XX:+PrintFlagsFinal).
-    assert rt.g1(1024, 300).memory_mib == pytest.approx(4096)
-    assert rt.zgc(1024, 300).memory_mib == pytest.approx(4096)
-    # With MaxRAMPercentage = 75 the heap is 3/4 of the container; a large non-heap wins.
-    assert rt.g1(1200, 300, max_ram_fraction=0.75).memory_mib == pytest.approx(1600)
-    assert rt.g1(1200, 300, non_heap_mib=500, max_ram_fraction=0.75).memory_mib == 1700
+def test_jvm_container_with_xmx_is_heap_plus_non_heap():
+    # Issue 17: with an explicit -Xmx the heap does not depend on MaxRAMPercentage, so the
+    # container holds the heap and the JVM's non-heap memory, not heap / 0.25 (the old model
+    # gave 4,800 MiB for a 1,200 MiB heap).
+    jvm = JvmNonHeap(metaspace_mib=96, code_cache_mib=48, threads=200, stack_kib_per_thread=256)
+    for build in (rt.g1, rt.zgc):
+        setting = build(1200, 300, non_heap=jvm)
+        assert setting.memory_mib == pytest.approx(1200 + 96 + 48 + 50)
+        assert setting.memory_mib < 1200 / rt_memory.JVM_MAX_RAM_FRACTION / 3
+    # The GC's structures grow with the heap: 5 % of 1,200 MiB is 60 MiB.
+    assert rt.g1(1200, 300, non_heap=JvmNonHeap(gc_share_of_heap=0.05)).memory_mib == 1260
+    # A share of the container left free is added on top: (1,200 + 60) / 0.9.
+    got = rt.g1(1200, 300, non_heap=JvmNonHeap(other_mib=60), memory_headroom_share=0.1)
+    assert got.memory_mib == pytest.approx(1400.0)
+    assert sum(got.memory_terms().values()) == pytest.approx(got.memory_mib)
+
+
+def test_go_container_is_heap_plus_stacks_and_runtime():
+    go = rt.go(300.0, non_heap=GoNonHeap(goroutines=1024, stack_kib_per_goroutine=8, fixed_mib=20))
+    # go.dev/doc/gc-guide: goroutine stacks are GC roots, "Live heap + (Live heap + GC roots)
+    # * GOGC / 100": 300 + 308 MiB of heap, and 8 MiB of stacks and 20 MiB beside it.
+    assert go.heap_mib == pytest.approx(608.0)
+    assert go.memory_mib == pytest.approx(608.0 + 8.0 + 20.0)
+
+
+def test_go_memory_limit_caps_the_heap_at_the_limit_less_the_runtime():
+    # go.dev/doc/gc-guide, "Memory limit": the limit bounds all the memory the runtime manages
+    # (Sys - HeapReleased), so the heap can grow to the limit less the runtime's other memory.
+    rest = GoNonHeap(runtime_share_of_heap=0.05, fixed_mib=20)
+    capped = rt.go(300.0, 300.0, non_heap=rest, memory_limit_mib=1000.0)  # GOGC 300: 1,200 MiB
+    assert capped.heap_mib == pytest.approx((1000.0 - 20.0) / 1.05)
+    off = rt.go(300.0, math.inf, non_heap=rest, memory_limit_mib=1000.0)  # GOGC=off
+    assert off.heap_mib == pytest.approx(capped.heap_mib)
+    assert rt.go(300.0, 100.0, non_heap=rest, memory_limit_mib=1000.0).heap_mib == 600.0
+    with pytest.raises(InputError, match="memory_limit_mib"):
+        rt.go(300.0, math.inf, non_heap=rest, memory_limit_mib=300.0)
+    with pytest.raises(InputError, match="GOGC=off"):
+        rt.go(300.0, math.inf)
 
 
 def test_g1_eden_is_at_most_60_percent_of_the_heap():
@@ -245,8 +277,8 @@ def test_bad_latency_inputs(kwargs):
 def test_heap_must_exceed_live_data():
     with pytest.raises(InputError, match="heap_mib"):
         rt.g1(300, 300)
-    with pytest.raises(InputError, match="max_ram_fraction"):
-        rt.zgc(600, 300, max_ram_fraction=0.0)
+    with pytest.raises(InputError, match="max_eden_mib"):
+        rt.g1(600, 300, max_eden_mib=0.0)
 
 
 # --------------------------------------------------------------------------- fleet, cost
@@ -326,10 +358,12 @@ def test_scale_out_headroom():
 
 # --------------------------------------------------------------------------- helpers for articles
 def test_with_heap_ratio_rebuilds_each_collector():
-    go = rt.go(300.0, non_heap_mib=100.0).with_heap_ratio(3.0)
+    go = rt.go(300.0, non_heap=GoNonHeap(fixed_mib=100.0)).with_heap_ratio(3.0)
     assert go.heap_mib == pytest.approx(900.0) and go.memory_mib == pytest.approx(1000.0)
-    g1 = rt.g1(1200, 300, pause_ms=20.0, max_ram_fraction=0.5).with_heap_ratio(2.0)
-    assert (g1.heap_mib, g1.memory_mib, g1.pause_ms) == (600.0, 1200.0, 20.0)
+    jvm = JvmNonHeap(gc_share_of_heap=0.1)
+    g1 = rt.g1(1200, 300, pause_ms=20.0, max_eden_mib=100, non_heap=jvm).with_heap_ratio(2.0)
+    assert (g1.heap_mib, g1.memory_mib, g1.pause_ms) == (600.0, 660.0, 20.0)
+    assert g1.headroom_mib == pytest.approx(100.0)  # the pause target's eden is kept
     assert rt.zgc(1200, 300).with_heap_ratio(2.0).headroom_mib == pytest.approx(300.0)
     with pytest.raises(InputError, match="ratio"):
         go.with_heap_ratio(1.0)
@@ -343,7 +377,7 @@ def test_latency_quantile_is_infinite_when_gc_bound():
 
 
 def test_replica_profile_at_the_utilisation_target():
-    setting = rt.go(300.0, non_heap_mib=100.0)
+    setting = rt.go(300.0, non_heap=GoNonHeap(fixed_mib=100.0))
     row = rt.replica_profile(setting, WORKLOAD, cores=2, scan_mib_per_cpu_s=1024, utilization=0.5)
     capacity = rt.replica_capacity_rps(setting, WORKLOAD, 2, 1024)
     assert row["requests_per_s"] == pytest.approx(0.5 * capacity)
@@ -363,7 +397,11 @@ def test_simulation_check_reports_the_interval():
 
 
 def test_compare_fleets_rows_match_size_fleet_and_fleet_cost():
-    settings = {"go": rt.go(300.0, non_heap_mib=100.0), "g1": rt.g1(1200, 300, pause_ms=20.0)}
+    jvm = JvmNonHeap(other_mib=250.0)
+    settings = {
+        "go": rt.go(300.0, non_heap=GoNonHeap(fixed_mib=100.0)),
+        "g1": rt.g1(1200, 300, pause_ms=20.0, non_heap=jvm),
+    }
     kwargs = dict(cores=2, scan_mib_per_cpu_s=1024, target_utilization=0.6, slo_ms=50.0)
     table = rt.compare_fleets(
         settings, WORKLOAD, node_vcpu=8, node_memory_gib=16, price_per_hour_usd=0.357, **kwargs
@@ -382,9 +420,10 @@ def test_compare_fleets_rows_match_size_fleet_and_fleet_cost():
         assert table.loc[key, "replicas"] == fleet.replicas
         assert table.loc[key, "nodes"] == bill.nodes
         assert table.loc[key, "usd_per_million"] == pytest.approx(bill.usd_per_million)
-    # the JVM's default MaxRAMPercentage: 4,800 MiB per replica, 3 per 16 GiB instance
-    assert table.loc["g1", "memory_mib"] == pytest.approx(4800.0)
-    assert table.loc["g1", "replicas_per_node"] <= 3
+    # -Xmx1200m and 250 MiB beside the heap: 1,450 MiB per replica, so CPU (4 replicas of 2
+    # vCPU per 8 vCPU instance), not memory, fills an instance
+    assert table.loc["g1", "memory_mib"] == pytest.approx(1450.0)
+    assert table.loc["g1", "replicas_per_node"] == pytest.approx(4.0, abs=0.5)
 
 
 def test_compare_fleets_gives_up_past_max_growth():
@@ -411,3 +450,37 @@ def test_simulation_check_reuses_given_samples():
     given = rt.simulation_check(dist, 1, samples=sim)
     fresh = rt.simulation_check(dist, 50_000, seed=4)
     assert given.equals(fresh)
+
+
+def test_go_mark_phase_takes_a_quarter_of_the_cores():
+    # go.dev/doc/gc-guide, Latency: "the GC takes 25% of CPU resources when in the mark phase".
+    # 300 MiB live at 1,024 MiB per CPU-second on 2 cores: 0.293 CPU-s, 0.586 s of wall time.
+    setting = rt.go(300.0)
+    got = rt.go_mark_phase(setting, WORKLOAD, cores=2, scan_mib_per_cpu_s=1024, utilization=0.6)
+    assert got["mark_s"] == pytest.approx(300 / 1024 / 0.5)
+    row = rt.replica_profile(setting, WORKLOAD, cores=2, scan_mib_per_cpu_s=1024, utilization=0.6)
+    assert got["marking_time_share"] == pytest.approx(got["mark_s"] / row["cycle_interval_s"])
+    assert got["utilization_while_marking"] == pytest.approx(0.6 * (1 - row["gc_cpu_share"]) / 0.75)
+    with pytest.raises(InputError, match="Go's collector"):
+        rt.go_mark_phase(
+            rt.zgc(1200, 300), WORKLOAD, cores=2, scan_mib_per_cpu_s=1024, utilization=0.6
+        )
+
+
+def test_zgc_barrier_overhead_raises_the_program_cpu():
+    # JEP 333 goal: "No more than 15% application throughput reduction compared to using G1".
+    assert rt.ZGC_JEP333_THROUGHPUT_LOSS == 0.15
+    plain, taxed = rt.zgc(1200, 300), rt.zgc(1200, 300, cpu_overhead=0.15)
+    assert rt.program_cpu_ms(taxed, WORKLOAD) == pytest.approx(1.15 * WORKLOAD.cpu_ms_per_request)
+    assert rt.replica_capacity_rps(taxed, WORKLOAD, 2, 1024) < rt.replica_capacity_rps(
+        plain, WORKLOAD, 2, 1024
+    )
+
+
+def test_g1_with_a_pause_target_collects_when_its_chosen_eden_fills():
+    # Oracle G1 tuning guide: the young generation size "is the main means for G1 to allow it
+    # to meet the pause-time"; the model takes the eden G1 chose (read from a GC log).
+    tuned = rt.g1(1200, 300, pause_ms=12.0, max_eden_mib=225.0)
+    assert tuned.headroom_mib == pytest.approx(225.0)
+    assert tuned.cycle_interval_s(150.0) == pytest.approx(1.5)
+    assert rt.g1(1200, 300).headroom_mib == pytest.approx(720.0)

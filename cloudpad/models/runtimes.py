@@ -35,9 +35,10 @@ The model, in four parts:
    check it.
 4. **What it costs.**  GC work per request (concurrent marking at an assumed
    scan rate for Go and ZGC, stop-the-world core time for every collector)
-   lowers the requests a replica can serve; memory per replica follows from the
-   heap rule (Go: about twice the live heap with GOGC = 100; the JVM: the heap
-   is at most ``MaxRAMPercentage`` = 25 % of the container by default);
+   and the CPU the collector's barriers add to each request lower the requests a
+   replica can serve; memory per replica is the heap (Go: about twice the live
+   heap with GOGC = 100, or what GOMEMLIMIT leaves; the JVM: ``-Xmx``) plus the
+   runtime's memory outside it (:mod:`cloudpad.models.runtime_memory`);
    :func:`size_fleet` finds the replicas that meet a CPU-utilisation target and
    a latency percentile, and :func:`fleet_cost` packs them onto instances.
 
@@ -46,14 +47,14 @@ marking, 4 MiB minimum heap, the cost model "fixed cost + cost per byte of live
 heap"); R. Hudson, "Getting to Go" (ISMM 2018 keynote, go.dev/blog/ismmkeynote);
 golang/go ``src/runtime/proc.go`` (``forcegcperiod``); OpenJDK HotSpot
 ``g1Arguments.cpp`` and the JVM's own ``-XX:+PrintFlagsFinal`` (MaxGCPauseMillis,
-GCTimeRatio, G1MaxNewSizePercent, MaxRAMPercentage); JEP 333 and JEP 439 (ZGC
-pause goals); Oracle, Java SE GC Tuning Guide, "Ergonomics" (default maximum heap
-1/4 of physical memory).
+GCTimeRatio, G1MaxNewSizePercent); JEP 333 and JEP 439 (ZGC pause goals; JEP 333's
+throughput goal against G1).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -73,6 +74,7 @@ from cloudpad.models.latency import (
     PointMass,
     quantile_ci,
 )
+from cloudpad.models.runtime_memory import GoNonHeap, JvmNonHeap, container_memory_mib
 
 __all__ = [
     "G1_GC_TIME_RATIO",
@@ -84,8 +86,8 @@ __all__ = [
     "GO_MIN_HEAP_MIB",
     "GO_PAUSE_SLO_MS",
     "GO_PAUSE_TYPICAL_MS",
-    "JVM_MAX_RAM_FRACTION",
     "ZGC_JDK11_PAUSE_GOAL_MS",
+    "ZGC_JEP333_THROUGHPUT_LOSS",
     "ZGC_PAUSES_PER_CYCLE",
     "ZGC_PAUSE_GOAL_MS",
     "Fleet",
@@ -99,8 +101,10 @@ __all__ = [
     "gc_cpu_ms_per_request",
     "go",
     "go_heap_target_mib",
+    "go_mark_phase",
     "latency_quantile_ms",
     "partial_mean_ms",
+    "program_cpu_ms",
     "replica_capacity_rps",
     "replica_latency",
     "replica_profile",
@@ -134,10 +138,10 @@ G1_MAX_NEW_FRACTION: float = 0.60
 ZGC_PAUSE_GOAL_MS: float = 1.0
 #: JEP 333 (ZGC, JDK 11): "GC pause times should not exceed 10ms".
 ZGC_JDK11_PAUSE_GOAL_MS: float = 10.0
+#: JEP 333 goal: "No more than 15% application throughput reduction compared to using G1".
+ZGC_JEP333_THROUGHPUT_LOSS: float = 0.15
 #: A ZGC cycle has three pauses: Pause Mark Start, Pause Mark End, Pause Relocate Start.
 ZGC_PAUSES_PER_CYCLE: int = 3
-#: Default ``MaxRAMPercentage`` = 25: the JVM's maximum heap is 1/4 of (container) memory.
-JVM_MAX_RAM_FRACTION: float = 0.25
 
 _MIB_PER_KIB = 1.0 / 1024.0
 
@@ -161,6 +165,15 @@ def go_heap_target_mib(
 
 
 Collector = Literal["go", "g1", "zgc"]
+NonHeap = JvmNonHeap | GoNonHeap
+_NO_JVM_NON_HEAP = JvmNonHeap()
+_NO_GO_NON_HEAP = GoNonHeap()
+
+
+def _positive_or_inf(name: str, value: float) -> float:
+    """``value`` as a float: ``inf`` (no limit) or a finite number > 0."""
+    v = float(checks.as_float(name, value))
+    return v if v == math.inf else float(checks.positive(name, v))
 
 
 @dataclass(frozen=True)
@@ -169,12 +182,15 @@ class GcSetting:
 
     ``pause_ms`` is the length of one stop-the-world pause and
     ``pauses_per_cycle`` how many a cycle has; ``headroom_mib`` is the
-    allocation between cycles; ``heap_mib`` the peak heap; ``memory_mib`` the
-    memory a replica (container) needs, of which ``non_heap_mib`` is outside the
-    heap; ``max_ram_fraction`` the JVM's ``MaxRAMPercentage / 100`` (unused for
-    Go); ``max_interval_s`` the longest time between cycles (Go's forced GC);
-    ``concurrent_mark`` whether marking runs beside the program (its CPU then
-    comes from the scan rate).
+    allocation between cycles; ``heap_mib`` the peak heap; ``non_heap`` the
+    runtime's memory outside the heap (:mod:`cloudpad.models.runtime_memory`) and
+    ``memory_headroom_share`` the share of the container left free, which give
+    :attr:`memory_mib`; ``max_interval_s`` the longest time between cycles (Go's
+    forced GC); ``concurrent_mark`` whether marking runs beside the program (its
+    CPU then comes from the scan rate); ``cpu_overhead`` the extra CPU per request
+    the collector's barriers cost the program (a share of its CPU); ``max_eden_mib``
+    the young generation G1's pause target allows; ``gogc`` and
+    ``memory_limit_mib`` Go's settings (GOGC, GOMEMLIMIT).
     """
 
     collector: Collector
@@ -184,20 +200,43 @@ class GcSetting:
     live_heap_mib: float
     heap_mib: float
     headroom_mib: float
-    memory_mib: float
     concurrent_mark: bool
+    non_heap: NonHeap = _NO_JVM_NON_HEAP
+    memory_headroom_share: float = 0.0
     max_interval_s: float = math.inf
-    non_heap_mib: float = 0.0
-    max_ram_fraction: float = JVM_MAX_RAM_FRACTION
+    cpu_overhead: float = 0.0
+    max_eden_mib: float = math.inf
+    gogc: float = GOGC_DEFAULT
+    memory_limit_mib: float = math.inf
 
     def __post_init__(self) -> None:
         checks.positive("pause_ms", self.pause_ms)
         checks.whole("pauses_per_cycle", self.pauses_per_cycle, minimum=1)
         checks.positive("headroom_mib", self.headroom_mib)
+        checks.non_negative("cpu_overhead", self.cpu_overhead)
         if not self.max_interval_s > 0:
             raise InputError(
                 f"max_interval_s must be > 0 (inf for none), got {self.max_interval_s!r}"
             )
+
+    @property
+    def non_heap_mib(self) -> float:
+        """The runtime's memory outside the heap, MiB (:attr:`non_heap` at this heap)."""
+        return self.non_heap.total_mib(self.heap_mib)
+
+    @property
+    def memory_mib(self) -> float:
+        """Container memory per replica, MiB: ``(heap + non-heap) / (1 - headroom share)``.
+
+        The heap is fixed by ``-Xmx`` (JVM) or the GOGC/GOMEMLIMIT target (Go); see
+        :func:`cloudpad.models.runtime_memory.container_memory_mib`.
+        """
+        return container_memory_mib(self.heap_mib, self.non_heap_mib, self.memory_headroom_share)
+
+    def memory_terms(self) -> dict[str, float]:
+        """Heap, each non-heap term and the headroom, MiB; they add up to :attr:`memory_mib`."""
+        terms = {"heap": self.heap_mib} | self.non_heap.terms(self.heap_mib)
+        return terms | {"headroom": self.memory_mib - sum(terms.values())}
 
     def cycle_interval_s(self, alloc_mib_per_s: ArrayLike) -> float | np.ndarray:
         """Seconds between GC cycles: ``min(headroom / allocation rate, max_interval_s)``."""
@@ -215,23 +254,26 @@ class GcSetting:
     def with_heap_ratio(self, ratio: float) -> GcSetting:
         """The same collector with its peak heap at ``ratio`` times the live heap.
 
-        Go: ``GOGC = (ratio - 1) * 100`` (no roots); Java: ``-Xmx = ratio * live``.
-        Pause length, label and non-heap memory are kept.
+        Go: ``GOGC = (ratio - 1) * 100`` and no memory limit; Java: ``-Xmx = ratio *
+        live``.  Pause length, label, non-heap model, headroom share, CPU overhead and
+        G1's eden limit are kept.
         """
         x = float(checks.positive("ratio", ratio))
         if x <= 1.0:
             raise InputError(f"ratio must be > 1 (the heap holds the live data), got {x!r}")
-        live, common = self.live_heap_mib, {"pause_ms": self.pause_ms, "label": self.label}
+        common = {
+            "pause_ms": self.pause_ms,
+            "label": self.label,
+            "non_heap": self.non_heap,
+            "memory_headroom_share": self.memory_headroom_share,
+        }
+        live = self.live_heap_mib
         if self.collector == "go":
-            return go(live, (x - 1.0) * 100.0, non_heap_mib=self.non_heap_mib, **common)
-        build = g1 if self.collector == "g1" else zgc
-        return build(
-            x * live,
-            live,
-            non_heap_mib=self.non_heap_mib,
-            max_ram_fraction=self.max_ram_fraction,
-            **common,
-        )
+            return go(live, (x - 1.0) * 100.0, **common)  # type: ignore[arg-type]
+        java = {"cpu_overhead": self.cpu_overhead, **common}
+        if self.collector == "g1":
+            return g1(x * live, live, max_eden_mib=self.max_eden_mib, **java)  # type: ignore[arg-type]
+        return zgc(x * live, live, **java)  # type: ignore[arg-type]
 
 
 def go(
@@ -239,20 +281,37 @@ def go(
     gogc: float = GOGC_DEFAULT,
     *,
     pause_ms: float = GO_PAUSE_SLO_MS,
-    roots_mib: float = 0.0,
-    non_heap_mib: float = 0.0,
+    non_heap: GoNonHeap = _NO_GO_NON_HEAP,
+    memory_limit_mib: float = math.inf,
+    memory_headroom_share: float = 0.0,
     label: str = "Go",
 ) -> GcSetting:
-    """Go's collector: heap target from GOGC, one pause per cycle, forced cycle every 2 min.
+    """Go's collector: heap target from GOGC and GOMEMLIMIT, one pause per cycle, forced GC.
 
-    ``heap_mib`` = :func:`go_heap_target_mib`; ``headroom_mib = heap - live``;
-    ``memory_mib = heap + non_heap_mib`` (runtime, stacks, binary; an input).
-    ``pause_ms`` defaults to the 2018 objective of 500 µs per cycle (Hudson,
-    ISMM 2018 keynote), a goal, not a measurement.  Marking is concurrent and
-    takes 25 % of GOMAXPROCS while it runs (Go GC guide).
+    Heap: :func:`go_heap_target_mib` with the goroutine stacks of ``non_heap`` as GC
+    roots (``gogc = inf`` is GOGC=off); a ``memory_limit_mib`` (GOMEMLIMIT, which
+    bounds all the memory the runtime manages) caps it at ``limit - non-heap``
+    (Go GC guide, "Memory limit").  ``headroom_mib = heap - live``.  ``pause_ms``
+    defaults to the 2018 objective of 500 µs per cycle (Hudson, ISMM 2018
+    keynote), a goal, not a measurement.  Marking is concurrent and takes 25 % of
+    GOMAXPROCS while it runs (Go GC guide); its cost is counted by the scan rate.
     """
     live = float(checks.positive("live_heap_mib", live_heap_mib))
-    heap = float(go_heap_target_mib(live, gogc, roots_mib))
+    g = _positive_or_inf("gogc", gogc)
+    limit = _positive_or_inf("memory_limit_mib", memory_limit_mib)
+    roots = non_heap.stacks_mib
+    heap = math.inf if math.isinf(g) else float(go_heap_target_mib(live, g, roots))
+    if math.isfinite(limit):
+        # non-heap terms that grow with the heap: solve heap + share * heap + fixed = limit
+        fixed = non_heap.total_mib(0.0)
+        heap = min(heap, (limit - fixed) / (1.0 + non_heap.runtime_share_of_heap))
+    if not math.isfinite(heap):
+        raise InputError("GOGC=off (gogc=inf) needs a finite memory_limit_mib (GOMEMLIMIT)")
+    if heap <= live:
+        raise InputError(
+            f"memory_limit_mib {limit!r} leaves no room above the live heap ({live!r} MiB) "
+            "beside the runtime's other memory: the collector would run without pause"
+        )
     return GcSetting(
         collector="go",
         label=label,
@@ -261,31 +320,21 @@ def go(
         live_heap_mib=live,
         heap_mib=heap,
         headroom_mib=heap - live,
-        memory_mib=heap + float(checks.non_negative("non_heap_mib", non_heap_mib)),
         concurrent_mark=True,
+        non_heap=non_heap,
+        memory_headroom_share=float(memory_headroom_share),
         max_interval_s=GO_FORCED_GC_PERIOD_S,
-        non_heap_mib=float(non_heap_mib),
+        gogc=g,
+        memory_limit_mib=limit,
     )
 
 
-def _jvm_memory_mib(heap_mib: float, non_heap_mib: float, max_ram_fraction: float) -> float:
-    """Container memory for a JVM heap: ``max(heap / MaxRAMPercentage, heap + non-heap)``.
-
-    With the default ergonomics the maximum heap is a quarter of the memory the
-    JVM sees (Oracle, Java SE GC Tuning Guide, "Ergonomics": "Maximum heap size
-    of 1/4 of physical memory"; ``MaxRAMPercentage`` = 25 in ``-XX:+PrintFlagsFinal``),
-    so a container must be four times the heap it is meant to use.
-    """
-    f = float(checks.in_range("max_ram_fraction", max_ram_fraction, 0.0, 1.0, closed=False))
-    return max(heap_mib / f, heap_mib + non_heap_mib)
-
-
-def _java_inputs(heap_mib: float, live_heap_mib: float, non_heap_mib: float) -> tuple[float, ...]:
+def _java_inputs(heap_mib: float, live_heap_mib: float) -> tuple[float, float]:
     heap = float(checks.positive("heap_mib", heap_mib))
     live = float(checks.positive("live_heap_mib", live_heap_mib))
     if live >= heap:
         raise InputError(f"heap_mib must be > live_heap_mib ({live!r}), got {heap!r}")
-    return heap, live, float(checks.non_negative("non_heap_mib", non_heap_mib))
+    return heap, live
 
 
 def g1(
@@ -293,22 +342,26 @@ def g1(
     live_heap_mib: float,
     *,
     pause_ms: float = G1_PAUSE_TARGET_MS,
-    non_heap_mib: float = 0.0,
-    max_ram_fraction: float = JVM_MAX_RAM_FRACTION,
+    max_eden_mib: float = math.inf,
+    non_heap: JvmNonHeap = _NO_JVM_NON_HEAP,
+    memory_headroom_share: float = 0.0,
+    cpu_overhead: float = 0.0,
     label: str = "Java G1",
 ) -> GcSetting:
-    """HotSpot's G1: a stop-the-world young collection each time eden fills.
+    """HotSpot's G1 with ``-Xmx`` = ``heap_mib``: a stop-the-world pause each time eden fills.
 
-    Eden is taken as ``min(0.6 heap, heap - live)`` (``G1MaxNewSizePercent`` =
-    60, and the live data must fit beside it), the largest young generation G1
-    may use, so the interval between pauses is the longest G1 allows: G1 shrinks
-    the young generation when that is needed to meet its pause target, which
-    makes pauses shorter and more frequent.  ``pause_ms`` defaults to the
-    *target* ``MaxGCPauseMillis`` = 200 ms, a ceiling G1 aims under, not a
-    typical pause; pass a measured pause for your service.  No concurrent
-    marking cost is counted (old-generation marking cycles are left out).
+    Eden is taken as ``min(0.6 heap, heap - live, max_eden_mib)``: at most
+    ``G1MaxNewSizePercent`` = 60 % of the heap, room for the live data beside it,
+    and no more than the young generation G1 chooses to meet its pause target
+    (``max_eden_mib``, read from a GC log: G1 shrinks the young generation to keep
+    pauses under ``MaxGCPauseMillis``, which makes them shorter and more frequent).
+    ``pause_ms`` defaults to the *target* ``MaxGCPauseMillis`` = 200 ms, a ceiling
+    G1 aims under, not a typical pause; pass a measured pause for your service.
+    Old-generation marking is not counted.  The container holds the heap and
+    ``non_heap`` (an explicit ``-Xmx`` overrides ``MaxRAMPercentage``).
     """
-    heap, live, extra = _java_inputs(heap_mib, live_heap_mib, non_heap_mib)
+    heap, live = _java_inputs(heap_mib, live_heap_mib)
+    eden = _positive_or_inf("max_eden_mib", max_eden_mib)
     return GcSetting(
         collector="g1",
         label=label,
@@ -316,11 +369,12 @@ def g1(
         pauses_per_cycle=1,
         live_heap_mib=live,
         heap_mib=heap,
-        headroom_mib=min(G1_MAX_NEW_FRACTION * heap, heap - live),
-        memory_mib=_jvm_memory_mib(heap, extra, max_ram_fraction),
+        headroom_mib=min(G1_MAX_NEW_FRACTION * heap, heap - live, eden),
         concurrent_mark=False,
-        non_heap_mib=extra,
-        max_ram_fraction=float(max_ram_fraction),
+        non_heap=non_heap,
+        memory_headroom_share=float(memory_headroom_share),
+        cpu_overhead=float(cpu_overhead),
+        max_eden_mib=eden,
     )
 
 
@@ -329,19 +383,24 @@ def zgc(
     live_heap_mib: float,
     *,
     pause_ms: float = ZGC_PAUSE_GOAL_MS,
-    non_heap_mib: float = 0.0,
-    max_ram_fraction: float = JVM_MAX_RAM_FRACTION,
+    non_heap: JvmNonHeap = _NO_JVM_NON_HEAP,
+    memory_headroom_share: float = 0.0,
+    cpu_overhead: float = 0.0,
     label: str = "Java ZGC",
 ) -> GcSetting:
-    """ZGC: concurrent marking and relocation, three short pauses per cycle.
+    """ZGC with ``-Xmx`` = ``heap_mib``: concurrent marking and relocation, three pauses a cycle.
 
     A cycle must finish before the free heap (``heap - live``) is used up, so
     ``headroom = heap - live`` gives the longest interval; ZGC's own heuristics
     start cycles earlier (more often).  ``pause_ms`` defaults to generational
     ZGC's goal of at most 1 ms per pause (JEP 439); JEP 333's 10 ms is the goal
-    of the first, non-generational ZGC.  Marking runs concurrently.
+    of the first, non-generational ZGC.  Marking runs concurrently; every cycle
+    marks the whole live heap (a generational young collection marks less, so
+    this overstates ZGC's marking).  ``cpu_overhead`` is the extra CPU its load
+    and store barriers cost each request (JEP 333 allowed "No more than 15%
+    application throughput reduction compared to using G1").
     """
-    heap, live, extra = _java_inputs(heap_mib, live_heap_mib, non_heap_mib)
+    heap, live = _java_inputs(heap_mib, live_heap_mib)
     return GcSetting(
         collector="zgc",
         label=label,
@@ -350,10 +409,10 @@ def zgc(
         live_heap_mib=live,
         heap_mib=heap,
         headroom_mib=heap - live,
-        memory_mib=_jvm_memory_mib(heap, extra, max_ram_fraction),
         concurrent_mark=True,
-        non_heap_mib=extra,
-        max_ram_fraction=float(max_ram_fraction),
+        non_heap=non_heap,
+        memory_headroom_share=float(memory_headroom_share),
+        cpu_overhead=float(cpu_overhead),
     )
 
 
@@ -692,10 +751,19 @@ def replica_capacity_rps(
 ) -> float:
     """Requests per second one replica of ``cores`` cores serves at 100 % CPU.
 
-    ``1000 cores / (cpu_ms_per_request + gc_cpu_ms_per_request)``.
+    ``1000 cores / (program_cpu_ms + gc_cpu_ms_per_request)``.
     """
     gc = gc_cpu_ms_per_request(setting, workload.alloc_kib_per_request, scan_mib_per_cpu_s, cores)
-    return 1000.0 * float(cores) / (workload.cpu_ms_per_request + gc)
+    return 1000.0 * float(cores) / (program_cpu_ms(setting, workload) + gc)
+
+
+def program_cpu_ms(setting: GcSetting, workload: Workload) -> float:
+    """CPU time (ms) of one request's own work: ``cpu_ms_per_request * (1 + cpu_overhead)``.
+
+    ``cpu_overhead`` is the share the collector's barriers add to the program's own
+    code (0 unless the setting says otherwise; see :func:`zgc`).
+    """
+    return workload.cpu_ms_per_request * (1.0 + setting.cpu_overhead)
 
 
 @dataclass(frozen=True)
@@ -772,7 +840,7 @@ def replica_profile(
         "alloc_mib_per_s": alloc,
         "cycle_interval_s": float(setting.cycle_interval_s(alloc)),
         "pauses_per_s": float(setting.pauses_per_s(alloc)),
-        "gc_cpu_share": gc / (workload.cpu_ms_per_request + gc),
+        "gc_cpu_share": gc / (program_cpu_ms(setting, workload) + gc),
     }
     try:
         dist = replica_latency(setting, workload.service, alloc, u)
@@ -848,7 +916,7 @@ def size_fleet(
         pauses_per_s=rate,
         disturbed_fraction=a,
         capacity_rps=capacity,
-        gc_cpu_share=gc / (workload.cpu_ms_per_request + gc),
+        gc_cpu_share=gc / (program_cpu_ms(setting, workload) + gc),
     )
 
 
@@ -902,8 +970,8 @@ def fleet_cost(
 
 
 def compare_fleets(
-    settings: dict[str, GcSetting],
-    workload: Workload,
+    settings: Mapping[str, GcSetting],
+    workload: Workload | Mapping[str, Workload],
     *,
     cores: float,
     scan_mib_per_cpu_s: float,
@@ -916,6 +984,9 @@ def compare_fleets(
 ) -> pd.DataFrame:
     """:func:`size_fleet` and :func:`fleet_cost` for each runtime, one row per key of ``settings``.
 
+    ``workload`` is one :class:`Workload` for every runtime or one per key of
+    ``settings`` (when a runtime's CPU or allocation per request differs).
+
     A fleet that would need more than ``max_growth`` times its CPU-sized count
     to meet the SLO is reported as not meeting it (``meets_slo`` false, sized by
     CPU).  Columns: ``replicas``, ``cpu_replicas``, ``meets_slo``, ``p99_ms``
@@ -925,14 +996,13 @@ def compare_fleets(
     """
     rows = {}
     for key, setting in settings.items():
+        work = workload if isinstance(workload, Workload) else workload[key]
         sizing = {"cores": cores, "scan_mib_per_cpu_s": scan_mib_per_cpu_s}
-        capacity = replica_capacity_rps(setting, workload, cores, scan_mib_per_cpu_s)
-        n_cpu = int(
-            queueing.servers_for_utilization(workload.peak_rps, capacity, target_utilization)
-        )
+        capacity = replica_capacity_rps(setting, work, cores, scan_mib_per_cpu_s)
+        n_cpu = int(queueing.servers_for_utilization(work.peak_rps, capacity, target_utilization))
         fleet = size_fleet(
             setting,
-            workload,
+            work,
             target_utilization=target_utilization,
             slo_ms=slo_ms,
             max_replicas=max(max_growth * n_cpu, n_cpu + 1),
@@ -945,7 +1015,7 @@ def compare_fleets(
             node_vcpu=node_vcpu,
             node_memory_gib=node_memory_gib,
             price_per_hour_usd=price_per_hour_usd,
-            rps=workload.peak_rps,
+            rps=work.peak_rps,
         )
         rows[key] = {
             "replicas": fleet.replicas,
@@ -977,3 +1047,38 @@ def scale_out_headroom(
     lead = np.asarray(checks.non_negative("lead_time_s", lead_time_s), dtype=float)
     cap = np.asarray(checks.positive("capacity_rps", capacity_rps), dtype=float)
     return numeric.scalar_or_array(np.ceil(ramp * lead / cap - 1e-9).clip(min=0.0))
+
+
+def go_mark_phase(
+    setting: GcSetting,
+    workload: Workload,
+    *,
+    cores: float,
+    scan_mib_per_cpu_s: float,
+    utilization: float,
+) -> dict[str, float]:
+    """Go's mark phase on one replica: how much of the time it runs, and the load meanwhile.
+
+    While marking, "the GC takes 25% of CPU resources" (Go GC guide, Latency), so a mark
+    of ``live / scan rate`` CPU-seconds lasts ``live / scan / (0.25 cores)`` seconds, and the
+    program's own work, a share ``1 - gc_cpu_share`` of the replica's ``utilization``, runs
+    on 75 % of the cores: ``program utilization / 0.75``.  GC assists (allocating goroutines
+    made to mark) come on top and are not counted.  Returns ``mark_s``,
+    ``marking_time_share`` (``mark_s / cycle interval``) and ``utilization_while_marking``.
+    """
+    if setting.collector != "go":
+        raise InputError(f"go_mark_phase is for Go's collector, got {setting.collector!r}")
+    row = replica_profile(
+        setting,
+        workload,
+        cores=cores,
+        scan_mib_per_cpu_s=scan_mib_per_cpu_s,
+        utilization=utilization,
+    )
+    mark_s = setting.live_heap_mib / float(scan_mib_per_cpu_s) / (GO_MARK_CPU_FRACTION * cores)
+    program = float(utilization) * (1.0 - row["gc_cpu_share"])
+    return {
+        "mark_s": mark_s,
+        "marking_time_share": min(mark_s / row["cycle_interval_s"], 1.0),
+        "utilization_while_marking": program / (1.0 - GO_MARK_CPU_FRACTION),
+    }
