@@ -45,6 +45,8 @@ NAMES = [
     "platform_stateful",
     "kubernetes_support",
     "replication_figures",
+    "transfer_prices",
+    "transfer_areas",
 ]
 
 
@@ -331,6 +333,66 @@ def test_replication_figures_from_the_provider_documents() -> None:
     assert figures["url"].str.startswith("https://").all()
 
 
+def test_transfer_prices_against_the_published_figures() -> None:
+    tp = data.load("transfer_prices")
+    key = ["provider", "item", "source_area", "destination_area", "tier_start"]
+    price = tp.set_index(key)["price_usd"]
+    # Infracost golden (AWS price list): intra-region 2,000 GB = $20.00, $0.01/GB per side; AWS
+    # CUR User Guide: both sides of an inter-AZ transfer are charged.
+    assert price[("aws", "inter_zone", "any", "same_region", 0)] == 0.01
+    zone = tp[tp["item"] == "inter_zone"].set_index("provider")["billed_side"]
+    assert zone.to_dict() == {"aws": "both", "azure": "none", "gcp": "sender"}
+    # Microsoft Learn (availability zones overview, 2025): no charge between zones.
+    assert price[("azure", "inter_zone", "any", "same_region", 0)] == 0.0
+    # S3 pricing page example: US East (N. Virginia) to US East (Ohio) $0.01 per GB.
+    assert price[("aws", "inter_region", "us-east-1", "us-east-2", 0)] == 0.01
+    # AWS VPC pricing page, Ohio example: "$0.045 per hour ... $0.045 per GB".
+    assert price[("aws", "nat_gateway_hour", "us-east-1", "-", 0)] == 0.045
+    assert price[("aws", "nat_gateway_processed", "us-east-1", "-", 0)] == 0.045
+    # Cyclenerd pricing.yml (Cloud Billing Catalog, 2026-07-30): Premium Tier internet egress
+    # from us-central1 $0.12, $0.11 and $0.08 per GiB from 0, 1 and 10 TiB.
+    gcp = tp[(tp["provider"] == "gcp") & (tp["item"] == "internet_egress")]
+    us = gcp[gcp["source_area"] == "us-central1"].sort_values("tier_start")
+    assert list(us["tier_start"]) == [0, 1024, 10240]
+    assert list(us["price_usd"]) == [0.12, 0.11, 0.08]
+
+
+def test_transfer_prices_are_consistent() -> None:
+    tp = data.load("transfer_prices")
+    # Secondary sources never count as verified; mirrors of a price API name a commit.
+    assert not tp.loc[tp["source_kind"] == "secondary", "verified"].any()
+    mirrors = tp[tp["source_kind"] == "price_list_mirror"]
+    assert mirrors["source"].str.contains(r"@[0-9a-f]{40}:").all()
+    # Per-GiB prices are Google's only; tiers rise and prices fall along them.
+    assert set(tp.loc[tp["unit"] == "USD/GiB", "provider"]) == {"gcp"}
+    group = ["provider", "item", "product", "source_area", "destination_area"]
+    for _, tiers in tp.groupby(group):
+        tiers = tiers.sort_values("tier_start")
+        assert tiers["tier_start"].iloc[0] == 0
+        assert tiers["price_usd"].is_monotonic_decreasing
+        assert tiers["unit"].nunique() == 1
+    # Every provider prices every item the network bill needs.
+    needed = {"inter_zone", "inter_region", "internet_egress", "nat_gateway_hour"}
+    needed |= {"nat_gateway_processed", "lb_hour", "lb_processed_in", "lb_processed_out"}
+    needed |= {"cdn_egress", "cdn_origin_fill", "cdn_requests"}
+    for provider, rows in tp.groupby("provider"):
+        assert needed <= set(rows["item"]), provider
+
+
+def test_transfer_areas_cover_every_region_once() -> None:
+    areas = data.load("transfer_areas")
+    regions = data.load("cloud_regions")
+    assert sorted(zip(areas["provider"], areas["region"], strict=True)) == sorted(
+        zip(regions["provider"], regions["region"], strict=True)
+    )
+    area = areas.set_index(["provider", "region"])["area"]
+    assert area[("aws", "us-east-1")] == "north_america"
+    assert area[("azure", "westeurope")] == "europe"
+    assert area[("gcp", "asia-southeast1")] == "asia"
+    assert area[("azure", "australiaeast")] == "oceania"
+    assert "AUTHORED MAPPING" in data.describe("transfer_areas")["description"]
+
+
 # --- faults -------------------------------------------------------------------------------
 
 
@@ -606,10 +668,10 @@ def test_sources_markdown_is_well_formed_myst() -> None:
     assert len(labels) == len(set(labels)) == len(NAMES)
     # In 2030 every dataset with a declared life is past it (regions, Azure RTT, prices,
     # SLAs, DORA levels, GC figures, GC measurements, Kubernetes support windows, published
-    # replication figures); the seven that do not expire say why (latency numbers, the four
-    # authored examples, ENI limits, instance types).
-    assert page.count("**STALE**") == 9
-    assert page.count("**Freshness:** does not expire: ") == 7
+    # replication figures, transfer prices); the eight that do not expire say why (latency
+    # numbers, the four authored examples, ENI limits, instance types, transfer areas).
+    assert page.count("**STALE**") == 10
+    assert page.count("**Freshness:** does not expire: ") == 8
     for line in page.splitlines():
         if line.startswith("| `"):
             assert line.count(" | ") == 3, line  # four cells, no stray pipe
