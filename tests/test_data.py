@@ -47,6 +47,7 @@ NAMES = [
     "replication_figures",
     "transfer_prices",
     "transfer_areas",
+    "published_rollouts",
 ]
 
 
@@ -396,6 +397,25 @@ def test_transfer_areas_cover_every_region_once() -> None:
 # --- faults -------------------------------------------------------------------------------
 
 
+def test_published_rollouts_agree_with_their_names_and_the_guide() -> None:
+    # AWS CodeDeploy User Guide, "Working with deployment configurations in CodeDeploy"
+    # (awsdocs/aws-codedeploy-user-guide at 22807637, 2022-07-22): each predefined name states
+    # the share and the interval, e.g. "CodeDeployDefault.ECSCanary10Percent5Minutes | Shifts
+    # 10 percent of traffic in the first increment. The remaining 90 percent is deployed five
+    # minutes later."  Six canaries and six linear shifts for ECS and Lambda.
+    frame = data.load("published_rollouts")
+    assert len(frame) == 12
+    assert sorted(frame.kind.value_counts().items()) == [("canary", 6), ("linear", 6)]
+    for row in frame.itertuples():
+        found = re.search(r"(Canary|Linear)(\d+)Percent(?:Every)?(\d+)Minutes?$", row.configuration)
+        assert found, row.configuration
+        assert found.group(1).lower() == row.kind
+        assert float(found.group(2)) == row.first_step_percent
+        assert float(found.group(3)) == row.step_minutes
+        assert row.steps == (2 if row.kind == "canary" else 100 // row.first_step_percent)
+        assert f"{row.first_step_percent:g} percent" in row.quote
+
+
 def test_unknown_resource_lists_the_known_ones() -> None:
     with pytest.raises(data.DataError, match="unknown resource name 'prices'") as info:
         data.load("prices")
@@ -668,9 +688,10 @@ def test_sources_markdown_is_well_formed_myst() -> None:
     assert len(labels) == len(set(labels)) == len(NAMES)
     # In 2030 every dataset with a declared life is past it (regions, Azure RTT, prices,
     # SLAs, DORA levels, GC figures, GC measurements, Kubernetes support windows, published
-    # replication figures, transfer prices); the eight that do not expire say why (latency
-    # numbers, the four authored examples, ENI limits, instance types, transfer areas).
-    assert page.count("**STALE**") == 10
+    # replication figures, transfer prices, CodeDeploy's configurations); the eight that do not
+    # expire say why (latency numbers, the four authored examples, ENI limits, instance types,
+    # transfer areas).
+    assert page.count("**STALE**") == 11
     assert page.count("**Freshness:** does not expire: ") == 8
     for line in page.splitlines():
         if line.startswith("| `"):
