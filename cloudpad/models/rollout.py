@@ -593,8 +593,6 @@ def _harm(
         by_alert = (1.0 - by_canary - past) if math.isfinite(alert_fix) else 0.0
         rows.append((stage.name, h[i], bakes[i], float(n[-1]), by_canary, by_alert, reach))
         reach *= past
-        if reach == 0.0:
-            break
     return lost, rows
 
 
@@ -650,7 +648,7 @@ def evaluate(rollout: Rollout, conditions: Conditions) -> Outcome:
     """
     c = conditions
     own, rows = _harm(rollout, [s.exposure for s in rollout.stages], c)
-    reached_last = rows[-1][-1] if len(rows) == len(rollout.stages) else 0.0
+    reached_last = rows[-1][-1]
     shared, _ = _harm(rollout, [s.blast for s in rollout.stages], c)
     missed, _ = _harm(rollout, [s.exposure for s in rollout.stages], c, canary=False)
     compared = sum(1 for s in rollout.stages[:-1] if s.bake_minutes > 0)
