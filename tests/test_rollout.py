@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from cloudpad.exceptions import InputError
 from cloudpad.models import availability, rollout, team
@@ -94,6 +95,20 @@ def test_normal_approximation_agrees_with_the_exact_conditional_test(p0, d):
     # approximation asks for: rare errors, the regime of canaries.
     n = rollout.requests_to_detect(p0, d, 0.01, 0.9)
     assert rollout.exact_detection_power(n, p0, d, 0.01) == pytest.approx(0.9, abs=0.03)
+
+
+def test_exact_power_agrees_with_summing_scipy_binomial_tests():
+    # Brute force: for each total t, the canary's count c is flagged when SciPy's one-sided
+    # binomial test of c out of t against 1/2 has a p-value at most the false-alarm rate.
+    n, p0, d, a = 4000.0, 0.001, 0.002, 0.05
+    p1 = p0 + d
+    total = stats.poisson(n * (p0 + p1))
+    power = 0.0
+    for t in range(1, 60):
+        flagged = [c for c in range(t + 1) if stats.binomtest(c, t, 0.5, "greater").pvalue <= a]
+        if flagged:
+            power += total.pmf(t) * stats.binom.sf(min(flagged) - 1, t, p1 / (p0 + p1))
+    assert rollout.exact_detection_power(n, p0, d, a) == pytest.approx(power, abs=1e-9)
 
 
 def test_exact_test_keeps_its_false_alarm_rate():

@@ -174,7 +174,8 @@ def exact_detection_power(
     p1))``, and ``(t, 1/2)`` when the release is good; the test flags the canary when its count
     is at or above the smallest ``c`` with ``P(Binomial(t, 1/2) >= c) <= false_alarm`` (so its
     false-alarm rate is at most ``false_alarm``).  The power sums over ``t``.  This is the
-    classical conditional test for comparing two Poisson means (Przyborowski and Wilenski, 1940).
+    conditional test for two Poisson means, the "C-test" (Przyborowski and Wilenski, 1940, as
+    cited by SciPy's ``poisson_means_test`` and Krishnamoorthy and Thomson, 2004).
     """
     n = float(checks.non_negative("requests_per_arm", requests_per_arm))
     p0, d = (float(x) for x in _rates(baseline_error_rate, added_error_rate))
