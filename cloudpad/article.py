@@ -45,6 +45,10 @@ __all__ = [
 ]
 
 
+#: Units whose numbers are labels, shown without thousands separators in the assumptions.
+LABEL_UNITS = frozenset({"year", ""})  # "" is a parameter declared without a unit ("-")
+
+
 def parameters(values: Mapping[str, Any], source: str | None = None) -> pd.DataFrame:
     """Check an article's parameters against their declarations; return the assumptions table.
 
@@ -76,6 +80,8 @@ def parameters(values: Mapping[str, Any], source: str | None = None) -> pd.DataF
         shown = given[d.name]
         if isinstance(shown, (list, tuple)):
             shown = ", ".join(str(_show(item)) for item in shown) or "(none)"
+        elif d.unit in LABEL_UNITS and not isinstance(shown, bool):
+            shown = str(shown)  # a year or a seed is a label: 2018, not 2,018
         rows.append(
             {"parameter": d.name, "value": shown, "unit": d.unit or "–", "meaning": d.meaning}
         )

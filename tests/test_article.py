@@ -171,3 +171,10 @@ def test_table_formats_for_readers():
     assert "1,234<" in html or "1,235<" in html  # large numbers: no decimals
     assert "1.2%" in html and "50.0%" in html
     assert html == article.table(frame, {"share": "{:.1%}"}).to_html()  # deterministic ids
+
+
+def test_years_and_seeds_are_shown_as_labels_not_counts():
+    cell = "year = 2018  # year, 2000..2100: report\nseed = 20261  # -, 0..100000: random seed\n"
+    cell += "users = 20000  # users, 0..1e9: users"
+    html = article.table(assumptions({"year": 2018, "seed": 20261, "users": 20000}, cell)).to_html()
+    assert ">2018<" in html and ">20261<" in html and ">20,000<" in html

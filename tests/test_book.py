@@ -95,12 +95,17 @@ def test_data_sources_page_names_the_articles_that_read_each_dataset(built):
         for body in page.split("\n## ")
         if (m := re.search(r"\(resource `([a-z0-9_]+)`\)", body))
     }
+    # Loads that run only for some parameters: at the defaults the kernel does not open the file,
+    # so "Used by" rightly leaves the article out.
+    conditional = {("migration-journey", "eks_eni_limits"): "read only when the cloud is EKS"}
     checked = 0
     for nb in built.notebooks():
         code = "\n".join(
             c.source for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code"
         )
         for name in set(re.findall(r"""load\(\s*["']([a-z0-9_]+)["']""", code)):
+            if (nb.stem, name) in conditional:
+                continue
             link = f"../{built.relative(nb)}"
             assert link in sections[name], f"{name}: 'Used by' does not list {nb.name}"
             checked += 1
