@@ -236,3 +236,147 @@ def test_later_replicas_lose_more_requests(delay, new, rate):
     assert np.all(late.queued >= early.queued - 1e-9)
     # Never more lost than the excess over the starting capacity for the whole horizon.
     assert np.all(late.lost <= max(rate - 300.0, 0.0) * t.size + 1e-9)
+
+
+# --------------------------------------------------------------------------- like for like
+# A scale-out after a step in traffic, compared for five ways of shipping with the same spare
+# capacity: none (every replica needs a machine) or a warm spare (room on running nodes, or a
+# warm pool of pre-initialised VMs). The inputs are the article's defaults; the expectations
+# are worked out by hand below, not copied from the code.
+
+SCENARIO = dict(
+    baseline_rps=300.0,
+    spike_rps=900.0,
+    service_ms=20.0,
+    target_utilization=0.6,
+    workers=2,
+    price_per_hour_usd=0.096,
+    decide_s=30.0,
+    vm_boot_s=45.0,
+    # kubernetes/autoscaler, cluster-autoscaler/FAQ.md ("How does scale-up work?"): it "checks
+    # for any unschedulable pods every 10 seconds (configurable by `--scan-interval` flag)".
+    autoscaler_scan_s=10.0,
+    node_join_s=20.0,
+    pod_start_s=5.0,
+    install_s=120.0,
+    app_start_s=8.0,
+    app_mib=60.0,
+    fat_image_mib=1200.0,
+    image_layers=10,
+    throughput_mib_per_s=20.0,
+    registry_rtt_ms=30.0,
+    boot_steps=6,
+    step_failure_p=0.005,
+    fail_detect_s=180.0,
+    slowed_wait_ms=50.0,
+    warm_spare_replicas=4,
+    horizon_s=900.0,
+    trials=400,
+    seed=11,
+)
+BOOT, BAKED, FAT, SLIM, LAZY = images.WAYS
+
+
+def _compare(**changes):
+    return images.compare(images.Scenario(**(SCENARIO | changes)))
+
+
+def test_without_spare_capacity_a_container_waits_for_the_machine_it_runs_on():
+    # The error this catches: containers started "on a node with room to spare" while VMs had to
+    # boot. Without spare room a pod waits for the autoscaler's scan, the same machine boot, the
+    # node's join and a cold pull, so in every trial it serves no earlier than the baked VM
+    # (both make one remote call at boot, and the draws are common to both).
+    out = _compare(warm_spare_replicas=0)
+    for way in (FAT, SLIM, LAZY):
+        cold = out.ways[way].cold
+        assert cold.provision_s == SCENARIO["vm_boot_s"]
+        assert cold.join_s == SCENARIO["node_join_s"] and cold.scan_s == 10.0
+        assert np.all(out.ready[way, "none"] >= out.ready[BAKED, "none"])
+        assert np.all(out.outcomes[way, "none"].lost >= out.outcomes[BAKED, "none"].lost)
+    # By hand, with no failed boot: decide 30 + mean scan 5 + boot 45 + join 20 + pod 5 +
+    # pull (62 MiB / 20 MiB/s = 3.1 s + 0.03 + 0.1 of round trips) + start 8 = 116.23 s.
+    assert out.ways[SLIM].cold.mean_ready_s == pytest.approx(5 + 45 + 20 + 5 + 3.23 + 8)
+    # The baked VM loses the excess 900 - 5 x 2 x 50 = 400 requests/s for 30 + 45 + 8 = 83 s
+    # when its boots succeed (its one remote step fails 0.5 % of the time).
+    assert np.median(out.outcomes[BAKED, "none"].lost) == pytest.approx(400 * 83)
+
+
+def test_the_warm_spare_is_priced_the_same_for_every_way():
+    # 4 replicas of 0.096 USD/hour for the 730-hour month: 280.32 USD, whichever way they are
+    # used; no spare costs nothing.
+    assert _compare().spare_monthly_usd == pytest.approx(4 * 0.096 * 730)
+    assert _compare(warm_spare_replicas=0).spare_monthly_usd == 0.0
+
+
+def test_a_warm_pool_vm_starts_only_its_application():
+    # A pre-initialised VM has booted and run its configuration before the step: it serves
+    # decide + app start = 38 s after the step, with no remote call left to fail. A pod on
+    # spare room still schedules, pulls and starts, so it is never earlier.
+    out = _compare()
+    for way in (BOOT, BAKED):
+        warm = out.ways[way].warm
+        assert warm.mean_ready_s == 8.0 and warm.remote_steps == 0
+    first = slice(0, SCENARIO["warm_spare_replicas"])  # the replicas that land on the spare
+    for way in (FAT, SLIM, LAZY):
+        assert np.all(out.ready[way, "warm"][:, first] >= out.ready[BAKED, "warm"][:, first])
+    # 4 spares carry 400 requests/s, the whole excess: the VMs lose 400 x 38 = 15,200.
+    assert out.outcomes[BAKED, "warm"].lost == pytest.approx(np.full(400, 400 * 38.0))
+
+
+def test_replicas_beyond_the_spare_start_cold():
+    # 10 new replicas, 4 spares: replicas 5..10 take the path with a machine to provision.
+    out = _compare(step_failure_p=0.0)
+    ready = out.ready[SLIM, "warm"]
+    assert ready.shape == (400, 10)
+    assert np.allclose(ready[:, :4], 30 + 5 + 3.23 + 8)
+    assert np.all(ready[:, 4:] >= 30 + 45 + 20 + 5 + 3.23 + 8)
+    assert np.all(ready[:, 4:] <= 30 + 10 + 45 + 20 + 5 + 3.23 + 8)
+
+
+def test_boot_attempts_by_inverse_transform():
+    # N = 1 + floor(ln U / ln(1 - q)). q = 0.5: U = 0.6 -> 1 + floor(0.737) = 1;
+    # U = 0.3 -> 1 + floor(1.737) = 2; U = 0.1 -> 1 + floor(3.32) = 4; q = 1 -> always 1.
+    u = np.array([0.6, 0.3, 0.1])
+    np.testing.assert_array_equal(images.boot_attempts(u, 0.5), [1, 2, 4])
+    np.testing.assert_array_equal(images.boot_attempts(u, 1.0), [1, 1, 1])
+    # P(N > n) = (1 - q)^n, the geometric law, over many draws.
+    draws = images.boot_attempts(1.0 - np.random.default_rng(0).random(200_000), 0.3)
+    for n in (1, 2, 4):
+        assert np.mean(draws > n) == pytest.approx(0.7**n, abs=0.004)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(q=st.floats(0.01, 1.0), q2=st.floats(0.01, 1.0), u=st.floats(1e-9, 1.0))
+def test_common_draws_never_give_the_likelier_boot_more_attempts(q, q2, u):
+    # Coupling through the same uniform draw: a boot more likely to succeed never needs more
+    # attempts in the same trial.
+    lo, hi = sorted((q, q2))
+    assert images.boot_attempts(u, hi) <= images.boot_attempts(u, lo)
+
+
+def test_designs_share_their_random_draws():
+    # Common random numbers: two ways that are the same design (nothing installed at boot, one
+    # remote step) see the same failed boots in every trial, so their difference is exactly 0.
+    # Drawing each design from its own seed, as the first edition did, made it sampling noise.
+    out = _compare(install_s=0.0, boot_steps=1, step_failure_p=0.05)
+    np.testing.assert_array_equal(out.ready[BOOT, "none"], out.ready[BAKED, "none"])
+    np.testing.assert_array_equal(out.outcomes[BOOT, "none"].lost, out.outcomes[BAKED, "none"].lost)
+    # And the difference between two different designs varies less than with independent draws.
+    a, b = _compare(step_failure_p=0.05), _compare(step_failure_p=0.05, seed=12)
+    common = a.outcomes[BOOT, "none"].slowed - a.outcomes[BAKED, "none"].slowed
+    apart = a.outcomes[BOOT, "none"].slowed - b.outcomes[BAKED, "none"].slowed
+    assert np.var(common) < np.var(apart)
+
+
+def test_a_step_that_fits_the_running_capacity_is_refused():
+    with pytest.raises(InputError, match="spike_rps"):
+        _compare(spike_rps=450.0)  # 5 replicas x 100 requests/s already carry it
+
+
+def test_the_spare_is_sized_against_the_step():
+    # After the step 900 requests/s meet 5 running + 4 spare replicas of 2 x 50/s = 900/s: the
+    # spare carries the step at 100 % utilisation; one more spare brings it to 900/1000 = 90 %.
+    assert _compare().key_results()["spare_utilization"] == pytest.approx(1.0)
+    assert _compare(warm_spare_replicas=5).key_results()["spare_utilization"] == pytest.approx(0.9)
+    # More spares than new replicas: only the 10 new ones are taken, 900 / 1,500 = 60 %.
+    assert _compare(warm_spare_replicas=20).key_results()["spare_utilization"] == pytest.approx(0.6)

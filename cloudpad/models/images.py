@@ -25,14 +25,25 @@ Sources followed:
   :mod:`cloudpad.models.queueing`).
 * Boot reliability is a serial system of the remote steps a boot depends on
   (:func:`cloudpad.models.availability.serial`); a failed boot is replaced, so the number of
-  attempts is geometric.
+  attempts is geometric, drawn by inverse transform from uniforms that every design shares
+  (common random numbers, :func:`boot_attempts`).
+* Spare capacity (:func:`compare`): without it a pod waits for the cluster autoscaler, which
+  "checks for any unschedulable pods every 10 seconds (configurable by ``--scan-interval``
+  flag)", and for a node to be provisioned, which "almost entirely depends on the cloud
+  provider" (kubernetes/autoscaler, ``cluster-autoscaler/FAQ.md``); with it, pods land on room
+  held by low-priority placeholder pods (the FAQ's overprovisioning) and VMs come from an EC2
+  Auto Scaling warm pool of instances that "have already completed the bootup initialization
+  process" (Amazon EKS and EC2 Auto Scaling user guides, warm pools).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from functools import partial
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 
 from cloudpad.exceptions import InputError
@@ -223,8 +234,32 @@ def sample_ready_times_s(
     m = checks.whole("trials", trials, minimum=1)
     t_ok, t_fail, q = (float(x) for x in _attempts(ready_s, fail_detect_s, success_p))
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    attempts = rng.geometric(q, size=(m, n)) if q < 1 else np.ones((m, n))
-    return t_ok + (attempts - 1.0) * t_fail
+    return t_ok + (boot_attempts(uniform_draws(rng, (m, n)), q) - 1.0) * t_fail
+
+
+def uniform_draws(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Uniform draws on ``(0, 1]`` (``1 - U[0, 1)``), so that their logarithm is finite."""
+    return 1.0 - rng.random(shape)
+
+
+def boot_attempts(uniforms: ArrayLike, success_p: float) -> np.ndarray:
+    """Attempts until a boot succeeds, one per uniform draw on ``(0, 1]`` (inverse transform).
+
+    Formula: ``N = 1 + floor(ln U / ln(1 - q))``, so ``P(N > n) = P(U <= (1 - q)^n) =
+    (1 - q)^n``, the geometric law of :func:`expected_ready_time_s`; ``q = 1`` gives 1.  The
+    same draws give every design its attempts (common random numbers, a standard variance
+    reduction): a design whose boot succeeds more often never needs more attempts in the same
+    trial, so the difference between two designs carries no sampling noise of its own.
+    """
+    u = np.asarray(checks.as_float("uniforms", uniforms), dtype=float)
+    if np.any((u <= 0) | (u > 1)):
+        raise InputError("uniforms must lie within (0, 1]")
+    q = float(checks.probability("success_p", success_p))
+    if q <= 0:
+        raise InputError(f"success_p must be > 0 (a boot that never succeeds), got {success_p!r}")
+    if q >= 1:
+        return np.ones(u.shape)
+    return 1.0 + np.floor(np.log(u) / np.log1p(-q))
 
 
 def blocked_scaleout_loss(
@@ -373,6 +408,359 @@ def spike_outcome(
     return SpikeOutcome(lost, slowed, queued, delay, recovered)
 
 
+# --------------------------------------------------------------------------- like for like
+#: The five ways of shipping compared, in the order of the article's tables.
+WAYS: tuple[str, ...] = (
+    "VM, configured at boot",
+    "VM, baked image (Packer)",
+    "container, unoptimised image",
+    "container, distroless + app",
+    "container, unoptimised, lazy pull",
+)
+#: Short names of :data:`WAYS` in the key results (``lost_boot``, ``ready_slim_s``, ...).
+SHORT: dict[str, str] = dict(zip(WAYS, ("boot", "baked", "fat", "slim", "lazy"), strict=True))
+#: Spare capacity kept running for a step: ``"none"`` (every new replica needs a machine) or
+#: ``"warm"`` (the first ``warm_spare_replicas`` start on capacity already running).
+CAPACITY: tuple[str, ...] = ("none", "warm")
+#: The stages of :class:`StartPath`, in the order they run.
+STAGES: tuple[str, ...] = (
+    "scan_s",
+    "provision_s",
+    "join_s",
+    "schedule_s",
+    "pull_s",
+    "install_s",
+    "app_start_s",
+)
+
+
+@dataclass(frozen=True)
+class StartPath:
+    """The stages of one replica's start on one kind of capacity, in seconds, one after another.
+
+    ``scan_s`` is the node autoscaler's scan interval when the start waits for a new node: the
+    pods turn pending at a random moment between two scans, so the wait is uniform on
+    ``[0, scan_s]``, mean ``scan_s / 2``.  ``remote_steps`` counts the remote services the
+    start calls, each failing with the same probability (:func:`boot_success_probability`).
+    """
+
+    scan_s: float = 0.0
+    provision_s: float = 0.0
+    join_s: float = 0.0
+    schedule_s: float = 0.0
+    pull_s: float = 0.0
+    install_s: float = 0.0
+    app_start_s: float = 0.0
+    remote_steps: int = 0
+
+    @property
+    def fixed_s(self) -> float:
+        """Seconds of every stage but the scan wait."""
+        return float(sum(getattr(self, name) for name in STAGES[1:]))
+
+    @property
+    def mean_ready_s(self) -> float:
+        """Mean seconds from the scale-out decision to serving when no boot fails.
+
+        Formula: ``fixed_s + scan_s / 2``.
+        """
+        return self.fixed_s + self.scan_s / 2.0
+
+
+@dataclass(frozen=True)
+class Way:
+    """One way of shipping: its start on warm spare capacity and its start with none."""
+
+    warm: StartPath
+    cold: StartPath
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The inputs of :func:`compare`: the article's parameters, the replica's vCPUs and price.
+
+    Units are in the names (requests/s, ms, s, MiB, MiB/s, USD/hour); ``workers`` is the
+    replica's vCPUs, one worker each, and ``price_per_hour_usd`` its on-demand price.  The
+    meaning of each is declared once, in the article's parameters cell.
+    """
+
+    baseline_rps: float
+    spike_rps: float
+    service_ms: float
+    target_utilization: float
+    workers: int
+    price_per_hour_usd: float
+    decide_s: float
+    vm_boot_s: float
+    autoscaler_scan_s: float
+    node_join_s: float
+    pod_start_s: float
+    install_s: float
+    app_start_s: float
+    app_mib: float
+    fat_image_mib: float
+    image_layers: int
+    throughput_mib_per_s: float
+    registry_rtt_ms: float
+    boot_steps: int
+    step_failure_p: float
+    fail_detect_s: float
+    slowed_wait_ms: float
+    warm_spare_replicas: int
+    horizon_s: float
+    trials: int
+    seed: int
+
+    @classmethod
+    def from_namespace(cls, namespace: Mapping[str, object], **given: object) -> Scenario:
+        """The scenario whose fields are ``given`` or read by name from ``namespace``.
+
+        ``namespace`` is typically a notebook's ``globals()``; a field found in neither raises
+        :class:`InputError` naming it.
+        """
+        values, missing = {}, []
+        for f in fields(cls):
+            if f.name in given:
+                values[f.name] = given[f.name]
+            elif f.name in namespace:
+                values[f.name] = namespace[f.name]
+            else:
+                missing.append(f.name)
+        if missing:
+            raise InputError(f"no value for {', '.join(missing)} (fields of images.Scenario)")
+        return cls(**values)
+
+
+def ways_of_shipping(s: Scenario) -> dict[str, Way]:
+    """The five :data:`WAYS` with their warm and cold starts (:class:`StartPath`), in seconds.
+
+    * A VM configured at boot provisions and boots, installs (``install_s``) and starts, calling
+      ``boot_steps`` remote services; a baked VM only boots and starts, one remote call.
+    * A container pulls its image (:func:`pull_time_s`: the unoptimised image, the distroless
+      base plus the application layer, or the unoptimised image lazily, Slacker's 6.4 %).
+    * Warm: a VM comes from a warm pool, already booted and configured, and only starts its
+      application, with nothing remote left to fail; a pod lands on room held for it, then is
+      scheduled, pulls and starts (one remote call, the registry).
+    * Cold: a pod waits for the node autoscaler's scan, a machine of the same boot as the VM's,
+      and the node's join (``node_join_s``: kubelet registration, network plugin, daemon sets),
+      then is scheduled, pulls onto an empty cache and starts.
+    """
+    pull = partial(
+        pull_time_s,
+        throughput_mib_per_s=s.throughput_mib_per_s,
+        layers=s.image_layers,
+        registry_latency_ms=s.registry_rtt_ms,
+    )
+    pulls = {
+        WAYS[2]: pull(s.fat_image_mib),
+        WAYS[3]: pull(DISTROLESS_STATIC_MIB + s.app_mib),
+        WAYS[4]: pull(s.fat_image_mib, read_share=SLACKER_READ_SHARE),
+    }
+    pre_initialised = StartPath(app_start_s=s.app_start_s)
+    boot = {"provision_s": s.vm_boot_s, "app_start_s": s.app_start_s}
+    ways = {
+        WAYS[0]: Way(
+            pre_initialised,
+            StartPath(**boot, install_s=s.install_s, remote_steps=s.boot_steps),
+        ),
+        WAYS[1]: Way(pre_initialised, StartPath(**boot, remote_steps=1)),
+    }
+    for name, pulled in pulls.items():
+        pod = {"schedule_s": s.pod_start_s, "pull_s": float(pulled)}
+        pod |= {"app_start_s": s.app_start_s, "remote_steps": 1}
+        node = {"scan_s": s.autoscaler_scan_s, "provision_s": s.vm_boot_s, "join_s": s.node_join_s}
+        ways[name] = Way(StartPath(**pod), StartPath(**node, **pod))
+    return ways
+
+
+def start_times_s(
+    way: Way,
+    warm_replicas: int,
+    uniforms: np.ndarray,
+    scan_phase: np.ndarray,
+    step_failure_p: float,
+    fail_detect_s: float,
+) -> np.ndarray:
+    """Seconds from the scale-out decision until each new replica serves, shape of ``uniforms``.
+
+    ``uniforms`` (trials x new replicas, on ``(0, 1]``) and ``scan_phase`` (one per trial, on
+    ``[0, 1)``) are the draws every design shares.  The first ``warm_replicas`` replicas take
+    the warm path, the others the cold one; each takes ``fixed_s + phase * scan_s +
+    (N - 1) fail_detect_s`` with ``N`` from :func:`boot_attempts`.
+    """
+    n_warm = checks.whole("warm_replicas", warm_replicas, minimum=0)
+    u = np.atleast_2d(np.asarray(uniforms, dtype=float))
+    phase = np.asarray(scan_phase, dtype=float)[:, None]
+    out = np.empty(u.shape)
+    for path, cols in ((way.warm, slice(0, n_warm)), (way.cold, slice(n_warm, None))):
+        q = float(boot_success_probability(step_failure_p, path.remote_steps))
+        tries = boot_attempts(u[:, cols], q)
+        out[:, cols] = path.fixed_s + phase * path.scan_s + (tries - 1.0) * fail_detect_s
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The outcome of :func:`compare`: every way of shipping, with no spare and a warm spare.
+
+    ``ready[(way, capacity)]`` holds the seconds after the step at which each new replica
+    serves (trials x new replicas) and ``outcomes[(way, capacity)]`` the
+    :class:`SpikeOutcome`; ``capacity`` is one of :data:`CAPACITY`.  ``n0`` and ``n1`` are the
+    replicas before and after the step, ``excess_rps`` the traffic above the capacity in place,
+    ``needed`` the replicas that carry the new traffic at 100 % utilisation, and
+    ``spare_monthly_usd`` what the warm spare costs a month, the same for every way.
+    """
+
+    scenario: Scenario
+    ways: dict[str, Way]
+    n0: int
+    n1: int
+    service_rate_per_s: float
+    excess_rps: float
+    needed: int
+    spare_monthly_usd: float
+    t_s: np.ndarray
+    ready: dict[tuple[str, str], np.ndarray] = field(repr=False)
+    outcomes: dict[tuple[str, str], SpikeOutcome] = field(repr=False)
+
+    def stages(self, capacity: str) -> pd.DataFrame:
+        """Seconds per stage of each way's start (the scan wait at its mean), one row per way.
+
+        Also ``ready_s`` (:attr:`StartPath.mean_ready_s`), ``remote_steps``, ``boot_ok``
+        (:func:`boot_success_probability`) and ``mean_ready_s``, the mean with failed boots
+        retried (:func:`expected_ready_time_s`).
+        """
+        checks.choice("capacity", capacity, CAPACITY)
+        rows = {}
+        for name, way in self.ways.items():
+            path = way.warm if capacity == "warm" else way.cold
+            ok = float(boot_success_probability(self.scenario.step_failure_p, path.remote_steps))
+            row = {stage: getattr(path, stage) for stage in STAGES}
+            row["scan_s"] = path.scan_s / 2.0
+            row |= {"ready_s": path.mean_ready_s, "remote_steps": path.remote_steps}
+            row["boot_ok"] = ok
+            fail = self.scenario.fail_detect_s
+            row["mean_ready_s"] = float(expected_ready_time_s(path.mean_ready_s, fail, ok))
+            rows[name] = row
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def table(self) -> pd.DataFrame:
+        """Means over the trials per (capacity, way): requests ``lost`` if shed, ``slowed``,
+        ``queued`` instead and ``mean_queue_delay_s``, ``recovered_s`` (capacity covers the
+        traffic) and ``full_fleet_s`` (the last new replica serves), in requests and seconds."""
+        rows = {}
+        for capacity, name in ((c, n) for c in CAPACITY for n in self.ways):
+            run, summary = self.outcomes[name, capacity], self.outcomes[name, capacity].summary()
+            row = {k: summary[f"{k}_mean"] for k in ("lost", "slowed", "queued")}
+            row["mean_queue_delay_s"] = summary["mean_queue_delay_s_mean"]
+            row["recovered_s"] = float(np.mean(run.recovered_s))
+            row["full_fleet_s"] = float(self.ready[name, capacity].max(axis=1).mean())
+            rows[capacity, name] = row
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def mean_capacity_rps(self, way: str, capacity: str) -> np.ndarray:
+        """Mean capacity over the trials at each time of ``t_s``, requests/s."""
+        replicas = replicas_over_time(self.t_s, self.n0, self.ready[way, capacity])
+        return replicas.mean(axis=0) * self.scenario.workers * self.service_rate_per_s
+
+    def key_results(self) -> dict[str, float]:
+        """The numbers the article's conclusion rests on, by name.
+
+        ``lost_<way>`` / ``lost_<way>_cold`` (no spare: VMs / containers), ``lost_<way>_warm``
+        (warm spare), ``ready_<way>_s`` (VMs without spare, containers on spare room),
+        ``ready_<container>_cold_s``, ``ready_vm_warm_s``; ``ratio_cold`` (configured at
+        boot over distroless, both without spare) and ``ratio_unequal`` (configured at
+        boot without spare over distroless with it, the unequal comparison); the fleet
+        (``n0``, ``n1``, ``new``, ``needed_new``, ``workers``, ``excess_rps``, ``lost_floor``,
+        the requests lost during the decision alone), ``delay_boot_s`` (mean queueing delay,
+        configured at boot, no spare), ``full_boot_s``, ``full_baked_s`` and the spare
+        (``spares``, ``spares_usd``, and ``spare_utilization``, the utilisation after the step
+        once the spares serve and before any cold replica does).
+        """
+        table, s = self.table(), self.scenario
+        out: dict[str, float] = {}
+        for name, short in SHORT.items():
+            vm = name.startswith("VM")
+            out[f"lost_{short}" if vm else f"lost_{short}_cold"] = table.loc[("none", name), "lost"]
+            out[f"lost_{short}_warm"] = table.loc[("warm", name), "lost"]
+            if vm:
+                out[f"ready_{short}_s"] = self.ways[name].cold.mean_ready_s
+            else:
+                out[f"ready_{short}_s"] = self.ways[name].warm.mean_ready_s
+                out[f"ready_{short}_cold_s"] = self.ways[name].cold.mean_ready_s
+        out["ready_vm_warm_s"] = self.ways[WAYS[1]].warm.mean_ready_s
+        out["ratio_cold"] = out["lost_boot"] / out["lost_slim_cold"]
+        out["ratio_unequal"] = out["lost_boot"] / out["lost_slim_warm"]
+        out |= {"n0": self.n0, "n1": self.n1, "new": self.n1 - self.n0, "workers": s.workers}
+        out |= {"needed_new": max(self.needed - self.n0, 0), "excess_rps": self.excess_rps}
+        out["lost_floor"] = self.excess_rps * s.decide_s
+        out["delay_boot_s"] = table.loc[("none", WAYS[0]), "mean_queue_delay_s"]
+        out["full_boot_s"] = table.loc[("none", WAYS[0]), "full_fleet_s"]
+        out["full_baked_s"] = table.loc[("none", WAYS[1]), "full_fleet_s"]
+        out |= {"spares": s.warm_spare_replicas, "spares_usd": self.spare_monthly_usd}
+        serving = (self.n0 + min(s.warm_spare_replicas, self.n1 - self.n0)) * s.workers
+        out["spare_utilization"] = s.spike_rps / (serving * self.service_rate_per_s)
+        return {k: float(v) if not isinstance(v, int) else v for k, v in out.items()}
+
+
+def compare(s: Scenario) -> Comparison:
+    """A step in traffic met by each way of shipping, with no spare capacity and a warm spare.
+
+    The fleet holds ``target_utilization``
+    (:func:`cloudpad.models.queueing.servers_for_utilization`), so the step takes it from
+    ``n0`` to ``n1`` replicas of ``workers`` workers serving ``1000 / service_ms`` requests a
+    second each.  The autoscaler decides ``decide_s`` after
+    the step; each new replica then serves after :func:`start_times_s` (the first
+    ``warm_spare_replicas`` warm, the rest cold), and :func:`spike_outcome` counts the requests
+    lost, slowed or queued over ``horizon_s`` on a 1-second grid.  All designs and both
+    capacities share one set of random draws (common random numbers): per trial and replica a
+    uniform for the boot attempts, per trial the phase of the autoscaler's scan.  The warm
+    spare costs ``price_per_hour_usd * warm_spare_replicas * 730`` USD a month
+    (:func:`cloudpad.models.cost.monthly_cost`) whichever way uses it.  A step that the
+    capacity in place already carries is refused (nothing to compare).
+    """
+    mu = 1000.0 / float(checks.positive("service_ms", s.service_ms))
+    w = checks.whole("workers", s.workers, minimum=1)
+    traffic = np.array([s.baseline_rps, s.spike_rps], dtype=float)
+    n0, n1 = (
+        int(n) for n in queueing.servers_for_utilization(traffic, w * mu, s.target_utilization)
+    )
+    excess = float(s.spike_rps) - n0 * w * mu
+    if excess <= 0:
+        raise InputError(
+            f"spike_rps = {s.spike_rps:g} fits the {n0 * w * mu:g} requests/s already running; "
+            "raise spike_rps above it to compare the ways of shipping"
+        )
+    spare = checks.whole("warm_spare_replicas", s.warm_spare_replicas, minimum=0)
+    trials = checks.whole("trials", s.trials, minimum=1)
+    rng = np.random.default_rng(checks.whole("seed", s.seed, minimum=0))
+    uniforms, phase = uniform_draws(rng, (trials, n1 - n0)), rng.random(trials)
+    t = np.arange(0.0, float(checks.positive("horizon_s", s.horizon_s)), 1.0)
+    ways = ways_of_shipping(s)
+    ready, outcomes = {}, {}
+    for name, way in ways.items():
+        for capacity, warm in zip(CAPACITY, (0, spare), strict=True):
+            at = s.decide_s + start_times_s(
+                way, warm, uniforms, phase, s.step_failure_p, s.fail_detect_s
+            )
+            replicas = replicas_over_time(t, n0, at)
+            run = spike_outcome(t, s.spike_rps, replicas, w, mu, s.slowed_wait_ms / 1000.0)
+            ready[name, capacity], outcomes[name, capacity] = at, run
+    return Comparison(
+        scenario=s,
+        ways=ways,
+        n0=n0,
+        n1=n1,
+        service_rate_per_s=mu,
+        excess_rps=excess,
+        needed=int(queueing.servers_for_utilization(s.spike_rps, w * mu, 1.0)),
+        spare_monthly_usd=float(cost.monthly_cost(s.price_per_hour_usd, spare)),
+        t_s=t,
+        ready=ready,
+        outcomes=outcomes,
+    )
+
+
 # --------------------------------------------------------------------------- registry cost
 def registry_storage_gb(
     base_mib: ArrayLike, app_mib: ArrayLike, services: int, versions_kept: int
@@ -429,16 +817,26 @@ def pull_transfer_cost_usd(
 
 
 __all__ = [
+    "CAPACITY",
     "DEBIAN_MIB",
     "DISTROLESS_STATIC_MIB",
     "FARGATE_EXAMPLE_IMAGE_MB",
     "FARGATE_EXAMPLE_START_S",
     "MIB_PER_GB",
+    "SHORT",
     "SLACKER_PULL_SHARE",
     "SLACKER_READ_SHARE",
+    "STAGES",
+    "WAYS",
+    "Comparison",
+    "Scenario",
     "SpikeOutcome",
+    "StartPath",
+    "Way",
     "blocked_scaleout_loss",
+    "boot_attempts",
     "boot_success_probability",
+    "compare",
     "expected_ready_time_s",
     "fleet_availability",
     "lazy_speedup",
@@ -452,4 +850,7 @@ __all__ = [
     "replicas_over_time",
     "sample_ready_times_s",
     "spike_outcome",
+    "start_times_s",
+    "uniform_draws",
+    "ways_of_shipping",
 ]
