@@ -31,6 +31,7 @@ from cloudpad.models.latency import (
     TimeoutRetry,
     fanout_for_latency,
     fanout_slow_probability,
+    fanout_summary,
     hedging_tradeoff,
     kth_of_n_quantile,
     max_of_n_check,
@@ -624,3 +625,22 @@ def test_scalars_in_floats_out_arrays_broadcast():
     out = max_of_n_quantile(Lognormal(1.0, 1.0), np.array([1, 10, 100]), 0.99)
     assert out.shape == (3,) and np.all(np.diff(out) > 0)
     assert np.array_equal(Lognormal(1, 1).sample(5, seed=1), Lognormal(1, 1).sample(5, seed=1))
+
+
+def test_fanout_summary_gathers_the_conclusion_by_hand():
+    # A server always 10 ms fast or, one call in 100, 1,000 ms slow; 100 servers. By hand:
+    # P(slow request) = 1 - 0.99^100 = 0.634; the median of the slowest is the slow mode
+    # (0.99^100 = 0.366 < 0.5); a hedge at the 95th percentile fires after 10 ms on 1 % of calls
+    # (the slow ones), and a request with 3 layers of 3 tries meets 27 calls in an outage.
+    server = Mixture((PointMass(10.0), PointMass(1000.0)), (0.99, 0.01))
+    s = fanout_summary(
+        server, fanout=100, p_slow=0.01, user_quantile=0.99, hedge_at=0.95, attempts=3, layers=3
+    )
+    assert s["slow_share_at_fanout"] == pytest.approx(1 - 0.99**100)
+    assert s["server_p50_ms"] == 10.0 and s["user_p50_ms"] == 1000.0
+    assert s["hedge_delay_ms"] == 10.0 and s["hedge_extra_load"] == pytest.approx(0.01)
+    assert s["user_tail_label"] == "p99" and s["outage_amplification"] == 27.0
+    assert s["hedge_speedup"] == pytest.approx(s["user_tail_ms"] / s["hedged_tail_ms"])
+    # A hedged call takes 10 ms (99 %), 20 ms (the hedge answers, 0.99 %) or 1,000 ms (both slow,
+    # 0.01 %); the slowest of 100 is within 20 ms with probability 0.9999^100 = 0.990 >= 0.99.
+    assert s["hedged_tail_ms"] == pytest.approx(20.0)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from cloudpad.exceptions import InputError
 from cloudpad.models.geography import fiber_rtt_ms, great_circle_km
 from cloudpad.models.placement import (
     estimate_stretch,
@@ -20,6 +21,7 @@ from cloudpad.models.placement import (
     greedy_placement,
     greedy_table,
     pair_table,
+    plan,
     served_latency_ms,
     share_within,
     stretch_model_error,
@@ -233,9 +235,23 @@ def test_greedy_table_by_hand():
     np.testing.assert_allclose(t.p95_ms, [200.0, 200.0, 10.0])
     np.testing.assert_allclose(t.share_within, [0.5, 0.8, 1.0])
     np.testing.assert_allclose(t.monthly_usd, [100.0, 200.0, 300.0])
-    # the second region saves no p95 (infinite cost per ms), the third saves 190 ms
-    assert np.isnan(t.usd_per_ms_p95.iloc[0]) and np.isinf(t.usd_per_ms_p95.iloc[1])
-    assert t.usd_per_ms_p95.iloc[2] == pytest.approx(100.0 / 190.0)
+    # the objective is p95: the second region saves none of it (infinite cost per ms), the
+    # third saves 190 ms
+    np.testing.assert_allclose(t.objective_ms, t.p95_ms)
+    assert np.isnan(t.usd_per_ms.iloc[0]) and np.isinf(t.usd_per_ms.iloc[1])
+    assert t.usd_per_ms.iloc[2] == pytest.approx(100.0 / 190.0)
+
+
+def test_greedy_table_prices_the_objective_it_was_given():
+    # The same steps placed for the weighted mean: 105, 48 and 10 ms ((5 x 10 + 3 x 200 + 2 x 200)
+    # / 10, then (50 + 30 + 400) / 10, then 10), so the second region buys 57 ms and the third 38
+    # ms of the mean. The cost per ms is of the objective minimised, not of the p95 (which the
+    # first edition used whatever the objective).
+    steps = [evaluate(LAT, W, regions, "mean") for regions in ([0], [0, 1], [0, 1, 2])]
+    t = greedy_table(LAT, W, steps, threshold_ms=10.0, region_monthly_usd=100.0)
+    np.testing.assert_allclose(t.objective_ms, [105.0, 48.0, 10.0])
+    np.testing.assert_allclose(t.usd_per_ms.iloc[1:], [100.0 / 57.0, 100.0 / 38.0])
+    np.testing.assert_allclose(t.p95_ms, [200.0, 200.0, 10.0])  # still shown alongside
 
 
 def test_stretch_model_error_by_hand():
@@ -337,3 +353,59 @@ def test_errors():
         share_within([1.0, 2.0], [1.0], 5)
     with pytest.raises(ValueError, match=r"regions must be a finite number >= 0, got -1"):
         footprint_monthly_usd(-1, 0.1, 3)
+
+
+def test_plan_gathers_the_placements_the_article_reports():
+    # Users weighted 5, 3, 2 (LAT above); regions 0-2 each 10 ms from one user, region 3 60 ms
+    # from all. Greedy for the p95 starts with the compromise, region 3 (p95 60 ms), then adds
+    # region 0 (the first with the lowest p95 and mean). The best pair by search is the same p95.
+    result = plan(
+        LAT,
+        W,
+        objective="p95",
+        max_regions=3,
+        exhaustive_max_k=2,
+        target_rtt_ms=60.0,
+        region_monthly_usd=100.0,
+    )
+    assert [p.regions for p in result.greedy] == [
+        p.regions for p in greedy_placement(LAT, W, 3, "p95")
+    ]
+    assert [p.regions for p in result.exhaustive] == [
+        exhaustive_placement(LAT, W, k, "p95").regions for k in (1, 2)
+    ]
+    assert result.everywhere.p95_ms == 10.0
+    names = ["A", "B", "C", "D"]
+    keys = result.key_results(names)
+    assert keys["best_single_region"] == "D" and keys["one_region_p95_ms"] == 60.0
+    assert keys["regions_for_target"] == "1 regions"  # region D alone is within 60 ms
+    assert keys["max_regions_monthly_usd"] == 300.0 and keys["candidate_regions"] == 4
+    assert keys["exhaustive_objective_ms"] == keys["exhaustive_p95_ms"]
+    # A target no set reaches is said so, not hidden.
+    far = plan(
+        LAT,
+        W,
+        objective="p95",
+        max_regions=2,
+        exhaustive_max_k=1,
+        target_rtt_ms=5.0,
+        region_monthly_usd=1.0,
+    )
+    assert far.key_results(names)["regions_for_target"] == (
+        "more regions than this provider has in the data"
+    )
+
+
+def test_plan_refuses_more_regions_than_candidates():
+    # The candidates are known only once the data is read (and regions excluded), so the check
+    # that the article's max_regions fits is made here, naming the parameter.
+    with pytest.raises(InputError, match="max_regions = 5 exceeds the 4 candidate regions"):
+        plan(
+            LAT,
+            W,
+            objective="p95",
+            max_regions=5,
+            exhaustive_max_k=1,
+            target_rtt_ms=50.0,
+            region_monthly_usd=1.0,
+        )

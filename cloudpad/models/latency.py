@@ -69,6 +69,7 @@ __all__ = [
     "TimeoutRetry",
     "fanout_for_latency",
     "fanout_slow_probability",
+    "fanout_summary",
     "hedging_tradeoff",
     "kth_of_n_quantile",
     "max_of_n_check",
@@ -982,6 +983,54 @@ class TailAtScalePaper:
         per_read = self.benchmark_quantile ** (1 / self.benchmark_reads)
         delay, unhedged = self.benchmark_hedge_ms, self.benchmark_unhedged_ms
         return Lognormal.through(delay, 1 - self.benchmark_extra_load, unhedged, per_read)
+
+
+def fanout_summary(
+    server: LatencyDistribution,
+    *,
+    fanout: int,
+    p_slow: float,
+    user_quantile: float,
+    hedge_at: float,
+    attempts: int,
+    layers: int,
+) -> dict[str, float | str]:
+    """The numbers the article "The tail at scale" concludes with, for one server and fan-out.
+
+    ``slow_share_at_fanout`` (:func:`fanout_slow_probability` of ``p_slow``), the server's
+    median ``server_p50_ms`` and the user request's ``user_p50_ms`` and ``user_tail_ms`` (the
+    ``user_quantile`` of the slowest of ``fanout``, :func:`max_of_n_quantile`, labelled
+    ``user_tail_label``, e.g. ``"p99"``); a hedge after the server's ``hedge_at`` quantile
+    (``hedge_delay_ms``, ``hedge_percentile``): the user quantile it leaves
+    (``hedged_tail_ms``, :class:`Hedged` inside :class:`MaxOfN`), ``hedge_speedup`` and
+    ``hedge_extra_load``; and ``outage_amplification``, the calls a total outage meets with
+    ``attempts`` tries at each of ``layers`` layers (:func:`retry_amplification`).  Latencies
+    in ms; independent servers and copies throughout.
+    """
+    n = _counts("fanout", fanout)
+    q = float(checks.in_range("user_quantile", user_quantile, 0.0, 1.0))
+    delay = float(server.quantile(float(checks.in_range("hedge_at", hedge_at, 0.0, 1.0))))
+    hedge = Hedged(server, delay)
+    tail = float(max_of_n_quantile(server, n, q))
+    hedged = float(MaxOfN(hedge, n).quantile(q))
+    layers_ = checks.whole("layers", layers, minimum=1)
+    return {
+        "fanout": n,
+        "p_slow_pct": 100.0 * float(checks.probability("p_slow", p_slow)),
+        "slow_share_at_fanout": float(fanout_slow_probability(p_slow, n)),
+        "server_p50_ms": float(server.quantile(0.5)),
+        "user_p50_ms": float(max_of_n_quantile(server, n, 0.5)),
+        "user_tail_ms": tail,
+        "user_tail_label": f"p{100 * q:g}",
+        "hedge_delay_ms": delay,
+        "hedge_percentile": 100.0 * hedge_at,
+        "hedged_tail_ms": hedged,
+        "hedge_speedup": tail / hedged,
+        "hedge_extra_load": float(hedge.extra_load),
+        "attempts": attempts,
+        "layers": layers_,
+        "outage_amplification": float(retry_amplification(1.0, [attempts] * layers_)),
+    }
 
 
 #: The figures of Dean and Barroso (2013) that the book's article "The tail at scale" uses.

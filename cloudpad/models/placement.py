@@ -56,6 +56,7 @@ from cloudpad.models.geography import (
 __all__ = [
     "OBJECTIVES",
     "Placement",
+    "Plan",
     "estimate_stretch",
     "evaluate",
     "exhaustive_placement",
@@ -63,6 +64,7 @@ __all__ = [
     "greedy_placement",
     "greedy_table",
     "pair_table",
+    "plan",
     "served_latency_ms",
     "share_within",
     "stretch_model_error",
@@ -411,12 +413,13 @@ def greedy_table(
     ``steps`` is the list :func:`greedy_placement` returns.  Row ``k`` (index
     ``regions``, the set size) has ``added`` (column index of the region added
     at that step), ``p50_ms`` and ``p95_ms`` (weighted, from the step's
-    :class:`Placement`), ``share_within`` (:func:`share_within` of the served
-    round trip at ``threshold_ms``, 0-1), ``monthly_usd = k · region_monthly_usd``
-    and ``usd_per_ms_p95``, the added region's monthly cost over the p95
-    milliseconds it saves, ``region_monthly_usd / (p95_{k-1} - p95_k)``: NaN
-    on the first row (nothing to compare with), infinite where the step saves
-    nothing.
+    :class:`Placement`), ``objective_ms`` (the value of the objective the steps
+    minimised, :attr:`Placement.value_ms`), ``share_within`` (:func:`share_within`
+    of the served round trip at ``threshold_ms``, 0-1), ``monthly_usd = k ·
+    region_monthly_usd`` and ``usd_per_ms``, the added region's monthly cost over
+    the milliseconds of the objective it saves, ``region_monthly_usd /
+    (objective_{k-1} - objective_k)``: NaN on the first row (nothing to compare
+    with), infinite where the step saves nothing.
     """
     lat, w = _check_problem(latency_ms, weights)
     if not steps:
@@ -424,23 +427,136 @@ def greedy_table(
     limit = checks.non_negative("threshold_ms", threshold_ms)
     usd = checks.non_negative("region_monthly_usd", region_monthly_usd)
     k = np.array([p.k for p in steps])
-    p95 = np.array([p.p95_ms for p in steps])
-    saved = -np.diff(p95, prepend=np.nan)
+    value = np.array([p.value_ms for p in steps])
+    saved = -np.diff(value, prepend=np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_ms = np.where(saved > 0, usd / saved, np.where(np.isnan(saved), np.nan, np.inf))
     return pd.DataFrame(
         {
             "added": [p.regions[-1] for p in steps],
             "p50_ms": [p.p50_ms for p in steps],
-            "p95_ms": p95,
+            "p95_ms": [p.p95_ms for p in steps],
+            "objective_ms": value,
             "share_within": [
                 share_within(served_latency_ms(lat, p.regions), w, limit) for p in steps
             ],
             "monthly_usd": k * usd,
-            "usd_per_ms_p95": per_ms,
+            "usd_per_ms": per_ms,
         },
         index=pd.Index(k, name="regions"),
     )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every placement the article reports for one latency matrix (see :func:`plan`).
+
+    ``greedy`` holds the greedy steps for 1 to ``max_regions`` regions, ``exhaustive`` the
+    best sets of 1 to ``exhaustive_max_k`` regions, ``everywhere`` every candidate in service,
+    and ``steps`` the :func:`greedy_table` of the greedy steps; latencies in ms, cost in USD a
+    month.
+    """
+
+    objective: str
+    target_rtt_ms: float
+    region_monthly_usd: float
+    greedy: list[Placement]
+    exhaustive: list[Placement]
+    everywhere: Placement
+    steps: pd.DataFrame
+    share_within_everywhere: float
+
+    def regions_for_target(self) -> str:
+        """The fewest greedy regions whose objective is within the target, as words.
+
+        ``"N regions"``; or, when no greedy step reaches it, whether every candidate
+        together would (``"more than MAX regions"``) or not (``"more regions than this
+        provider has in the data"``).
+        """
+        reached = self.steps.index[self.steps.objective_ms <= self.target_rtt_ms]
+        if len(reached):
+            return f"{reached[0]} regions"
+        if self.everywhere.value_ms > self.target_rtt_ms:
+            return "more regions than this provider has in the data"
+        return f"more than {len(self.greedy)} regions"
+
+    def key_results(self, region_names: Sequence[str]) -> dict[str, float | str]:
+        """The numbers the article's conclusion rests on, by name; ``region_names`` names the
+        candidate regions (the latency matrix's columns) in order."""
+        names = list(region_names)
+
+        def named(regions: tuple[int, ...]) -> str:
+            return ", ".join(names[i] for i in regions)
+
+        steps, largest = self.steps, self.exhaustive[-1]
+        at_k = self.greedy[largest.k - 1]
+        return {
+            "objective": self.objective,
+            "target_rtt_ms": self.target_rtt_ms,
+            "max_regions": len(self.greedy),
+            "exhaustive_max_k": len(self.exhaustive),
+            "candidate_regions": len(names),
+            "best_single_region": named(self.greedy[0].regions),
+            "greedy_order": named(self.greedy[-1].regions),
+            "exhaustive_set": named(largest.regions),
+            "exhaustive_k": largest.k,
+            "exhaustive_p95_ms": largest.p95_ms,
+            "greedy_p95_ms_at_exhaustive_k": at_k.p95_ms,
+            "exhaustive_objective_ms": largest.value_ms,
+            "greedy_objective_ms_at_exhaustive_k": at_k.value_ms,
+            "regions_for_target": self.regions_for_target(),
+            "all_regions_p95_ms": self.everywhere.p95_ms,
+            "all_regions_share_within_target": self.share_within_everywhere,
+            "one_region_p50_ms": float(steps.p50_ms.iloc[0]),
+            "one_region_p95_ms": float(steps.p95_ms.iloc[0]),
+            "one_region_share_within_target": float(steps.share_within.iloc[0]),
+            "two_regions_p50_ms": float(steps.p50_ms.iloc[1]),
+            "max_regions_p50_ms": float(steps.p50_ms.iloc[-1]),
+            "max_regions_p95_ms": float(steps.p95_ms.iloc[-1]),
+            "max_regions_share_within_target": float(steps.share_within.iloc[-1]),
+            "max_regions_monthly_usd": float(steps.monthly_usd.iloc[-1]),
+            "region_monthly_usd": self.region_monthly_usd,
+            "second_region_usd_per_ms": float(steps.usd_per_ms.iloc[1]),
+            "last_region_usd_per_ms": float(steps.usd_per_ms.iloc[-1]),
+        }
+
+
+def plan(
+    latency_ms: ArrayLike,
+    weights: ArrayLike,
+    *,
+    objective: str,
+    max_regions: int,
+    exhaustive_max_k: int,
+    target_rtt_ms: float,
+    region_monthly_usd: float,
+) -> Plan:
+    """The article's placements in one call: greedy, exhaustive, everywhere, the step table.
+
+    :func:`greedy_placement` up to ``max_regions`` (at least 2, so that the second region's
+    gain exists), :func:`exhaustive_placement` for 1 to ``exhaustive_max_k`` regions,
+    :func:`evaluate` of every candidate together, and :func:`greedy_table` with the target
+    and the footprint cost of one region.  ``max_regions`` above the number of candidates (the
+    matrix's columns, known only once the data is read and regions are excluded) is refused in
+    one sentence naming it.
+    """
+    lat, w = _check_problem(latency_ms, weights)
+    n = lat.shape[1]
+    k_max = checks.whole("max_regions", max_regions, minimum=2)
+    if k_max > n:
+        raise InputError(
+            f"max_regions = {k_max} exceeds the {n} candidate regions left in the data (after "
+            "any regions excluded); lower max_regions or exclude fewer regions"
+        )
+    k_search = checks.whole("exhaustive_max_k", exhaustive_max_k, minimum=1)
+    greedy = greedy_placement(lat, w, k_max, objective)
+    exhaustive = [exhaustive_placement(lat, w, k, objective) for k in range(1, k_search + 1)]
+    target = float(checks.non_negative("target_rtt_ms", target_rtt_ms))
+    usd = float(checks.non_negative("region_monthly_usd", region_monthly_usd))
+    everywhere = evaluate(lat, w, range(n), objective)
+    within = share_within(served_latency_ms(lat, range(n)), w, target)
+    steps = greedy_table(lat, w, greedy, target, usd)
+    return Plan(objective, target, usd, greedy, exhaustive, everywhere, steps, within)
 
 
 def footprint_monthly_usd(
