@@ -22,12 +22,13 @@ from cloudpad.models import transfer as tr
 PRICES = data.load("transfer_prices")
 AREAS = data.load("transfer_areas")
 SERVICES = data.load("platform_services")
+CALLS = data.load("platform_dependencies")
 PRICING = tr.Pricing(PRICES, AREAS)
 EDGE = ["web-storefront", "mobile-bff", "public-api"]
 
 
 def traffic(**change: float) -> tr.Traffic:
-    return tr.platform_traffic(SERVICES, EDGE, **(_sizes() | change))
+    return tr.platform_traffic(SERVICES, CALLS, EDGE, **(_sizes() | change))
 
 
 def design(**change: object) -> tr.Design:
@@ -140,20 +141,45 @@ def test_platform_traffic_by_hand():
     assert t.static_requests == pytest.approx(0.5 * t.requests)
     assert t.static_gb == pytest.approx(t.static_requests * 40 * 1024 / 1e9)
     assert t.request_gb == pytest.approx(1.5 * t.requests * 1024 / 1e9)
-    live = SERVICES[(SERVICES["kind"] != "batch") & ~SERVICES["service"].isin(EDGE)]
-    calls = live["peak_requests_per_second"].sum() / 2 * 2_628_000
-    assert t.internal_gb == pytest.approx(calls * 4 * 1024 / 1e9)
+    # Calls from the call graph: web-storefront (1,800 rps at the peak) calls catalog-api once
+    # and search-api 0.4 times per request, so it alone makes 1,800 x 1.4 calls a second to
+    # those two; every caller's rate times its calls per request, summed, splits into calls to
+    # services and calls to stateful components (catalog-db, session-cache, ...).
+    rate = SERVICES.set_index("service")["peak_requests_per_second"]
+    made = rate[CALLS["caller"]].to_numpy() * CALLS["calls_per_request"].to_numpy()
+    stateful = set(data.load("platform_stateful")["component"])
+    to_state = CALLS["callee"].isin(stateful).to_numpy()
+    per_gb = 4 * 1024 / 1e9 / 2 * 2_628_000
+    assert t.internal_gb == pytest.approx(made[~to_state].sum() * per_gb)
+    assert t.state_gb == pytest.approx(made[to_state].sum() * per_gb)
+    assert t.state_calls == pytest.approx(made[to_state].sum() / 2 * 2_628_000)
+    assert t.calls + t.state_calls == pytest.approx(made.sum() / 2 * 2_628_000)
+    store = CALLS[CALLS["caller"] == "web-storefront"].set_index("callee")["calls_per_request"]
+    assert store["catalog-api"] + store["search-api"] == pytest.approx(1.4)
     # 1 MiB/s for 730 h: 1,048,576 x 2,628,000 bytes = 2,755.66 GB.
     assert t.write_gb == pytest.approx(2755.657728)
 
 
+def test_entry_services_are_the_ones_nobody_calls():
+    # The call graph's entry points are the five web front ends and the two public APIs.
+    entry = tr.entry_services(SERVICES, CALLS)
+    ui = SERVICES.loc[SERVICES["kind"] == "ui", "service"]
+    assert sorted(entry) == sorted([*ui, "mobile-bff", "public-api"])
+    assert not set(entry) & set(CALLS["callee"])
+
+
 def test_platform_traffic_refuses_bad_input():
     with pytest.raises(InputError, match="edge_services must name services"):
-        tr.platform_traffic(SERVICES, ["nope"], **_sizes())
+        tr.platform_traffic(SERVICES, CALLS, ["nope"], **_sizes())
     with pytest.raises(InputError, match=r"peak_to_mean must be within \[1.0, inf\], got 0.5"):
-        tr.platform_traffic(SERVICES, EDGE, **(_sizes() | {"peak_to_mean": 0.5}))
+        tr.platform_traffic(SERVICES, CALLS, EDGE, **(_sizes() | {"peak_to_mean": 0.5}))
     with pytest.raises(InputError, match="dynamic_kib must be a finite number >= 0, got -1.0"):
-        tr.platform_traffic(SERVICES, EDGE, **(_sizes() | {"dynamic_kib": -1.0}))
+        tr.platform_traffic(SERVICES, CALLS, EDGE, **(_sizes() | {"dynamic_kib": -1.0}))
+    stranger = CALLS.assign(caller=CALLS["caller"].replace("web-storefront", "ghost"))
+    with pytest.raises(InputError, match=r"callers that are not services: \['ghost'\]"):
+        tr.platform_traffic(SERVICES, stranger, EDGE, **_sizes())
+    with pytest.raises(InputError, match="dependencies must have columns"):
+        tr.platform_traffic(SERVICES, CALLS.drop(columns="callee"), EDGE, **_sizes())
 
 
 def _sizes() -> dict[str, float]:
@@ -196,6 +222,23 @@ def test_worked_example_one_region_two_zones_no_cdn():
     assert bill.lines["cross-region"] == 0.0 and bill.lines["CDN"] == 0.0
     assert bill.total_usd == pytest.approx(bill.transfer_usd + 1000.0)
     assert bill.unverified == ()
+
+
+def test_calls_to_stateful_components_cross_zones_whatever_the_routing():
+    # 300 GB of calls to databases and caches over 3 zones: two thirds reach a primary in
+    # another zone with or without zone-aware routing, at $0.02 a GB (both sides on AWS);
+    # 600 GB between services cross two thirds spread, 5 % kept local.
+    t = tr.Traffic(0.0, 0.0, 0.0, 0.0, 0.0, 600.0, 0.0, 0.0, state_gb=300.0)
+    d = design(regions=("us-east-1",), zones=3, cdn="none", zone_spill=0.05)
+    spread = tr.monthly_bill(t, d, PRICING).lines["cross-zone"]
+    local = tr.monthly_bill(t, dataclasses.replace(d, cross_zone=False), PRICING)
+    assert spread == pytest.approx((400 + 200) * 0.02)
+    parts = tr.cross_zone_gb(t, d)
+    expected = {"service calls": 400, "stateful calls": 200, "replica writes": 0}
+    assert parts == pytest.approx(expected)
+    assert local.lines["cross-zone"] == pytest.approx((30 + 200) * 0.02)
+    one_zone = tr.monthly_bill(t, dataclasses.replace(d, zones=1), PRICING)
+    assert one_zone.lines["cross-zone"] == 0.0
 
 
 def test_worked_example_cdn_and_two_regions():

@@ -19,7 +19,9 @@ The pieces:
 * :func:`inter_region_price` -- the price of a GB from one region to another,
   for this article and for "Data across regions" (replication traffic);
 * :func:`platform_traffic` -- the monthly bytes of the book's example
-  platform (``platform_services``) from a few per-request assumptions;
+  platform (``platform_services`` and its call graph, ``platform_dependencies``,
+  whose :func:`entry_services` take the users' requests) from a few
+  per-request assumptions;
 * :func:`monthly_bill` -- the monthly transfer bill of a design (zones,
   regions, cross-zone load balancing, CDN and its cache hit ratio), line by
   line, next to a compute bill from :func:`compute_bill`.
@@ -302,7 +304,11 @@ class Traffic:
     users; ``request_gb``: bytes users send; ``internal_gb``: bytes of
     service-to-service calls (both directions); ``write_gb``: bytes written to
     the databases, which every replica receives; ``nat_gb``: bytes sent to the
-    internet from private subnets (logs, metrics, third-party APIs).
+    internet from private subnets (logs, metrics, third-party APIs);
+    ``state_gb``: bytes of calls to stateful components (databases, caches,
+    search index, event stream; both directions); ``calls`` and
+    ``state_calls``: the calls a month between services and to stateful
+    components.
     """
 
     requests: float
@@ -313,10 +319,25 @@ class Traffic:
     internal_gb: float
     write_gb: float
     nat_gb: float
+    state_gb: float = 0.0
+    calls: float = 0.0
+    state_calls: float = 0.0
+
+
+def entry_services(services: pd.DataFrame, dependencies: pd.DataFrame) -> list[str]:
+    """The services users call: every non-batch service that no other service calls.
+
+    ``services`` and ``dependencies`` as in :func:`platform_traffic`; the
+    order is that of ``services``.
+    """
+    called = set(dependencies["callee"])
+    live = services[services["kind"] != "batch"]
+    return [s for s in live["service"] if s not in called]
 
 
 def platform_traffic(
     services: pd.DataFrame,
+    dependencies: pd.DataFrame,
     edge_services: Sequence[str],
     *,
     peak_to_mean: float,
@@ -328,33 +349,45 @@ def platform_traffic(
     write_mib_per_s: float,
     nat_gb_per_month: float,
 ) -> Traffic:
-    """Monthly traffic of a platform of ``services`` (the columns of ``platform_services``).
+    """Monthly traffic of a platform of ``services`` that call each other as in ``dependencies``.
 
-    The services named in ``edge_services`` take users' requests; every other
-    non-batch service is called by the platform itself.  A service's mean rate
-    is its ``peak_requests_per_second / peak_to_mean``; a month has
-    :data:`MONTH_SECONDS`.  Then, with :math:`D` user requests a month,
-    :math:`C` internal calls a month and sizes in KiB:
+    ``services`` has the columns of ``platform_services``, ``dependencies`` those
+    of ``platform_dependencies`` (caller, callee, calls_per_request); a callee
+    that is not a service is a stateful component (a database, cache, search
+    index or queue).  The services named in ``edge_services`` take users'
+    requests.  A service's mean rate is its ``peak_requests_per_second /
+    peak_to_mean``; a month has :data:`MONTH_SECONDS`.  Then, with :math:`D`
+    user requests a month, :math:`C` calls between services and :math:`K`
+    calls to stateful components (each caller's mean rate times its
+    ``calls_per_request``, summed) and sizes in KiB:
 
     * dynamic bytes :math:`D \\cdot` ``dynamic_kib``;
     * static requests :math:`S = D \\cdot` ``static_objects_per_request`` of
       ``static_object_kib`` each;
     * request bytes :math:`(D + S) \\cdot` ``request_kib``;
-    * internal bytes :math:`C \\cdot` ``internal_kib_per_call``;
+    * internal bytes :math:`C \\cdot` ``internal_kib_per_call`` and state bytes
+      :math:`K \\cdot` ``internal_kib_per_call``;
     * written bytes ``write_mib_per_s`` :math:`\\cdot 2^{20} \\cdot` :data:`MONTH_SECONDS`.
 
     Every size, rate and ratio is an assumption of the caller (the article
-    declares them); the request rates come from the data.
+    declares them); the request rates and the call graph come from the data.
     """
     needed = {"service", "kind", "peak_requests_per_second"}
     missing = sorted(needed - set(services.columns))
     if missing:
         raise InputError(f"services must have columns {sorted(needed)}, missing {missing}")
+    graph = {"caller", "callee", "calls_per_request"}
+    missing = sorted(graph - set(dependencies.columns))
+    if missing:
+        raise InputError(f"dependencies must have columns {sorted(graph)}, missing {missing}")
     unknown = sorted(set(edge_services) - set(services["service"]))
     if unknown or not len(edge_services):
         raise InputError(
             f"edge_services must name services of the platform, got {list(edge_services)!r}"
         )
+    strangers = sorted(set(dependencies["caller"]) - set(services["service"]))
+    if strangers:
+        raise InputError(f"dependencies name callers that are not services: {strangers}")
     ratio = float(checks.in_range("peak_to_mean", peak_to_mean, 1.0, math.inf))
     sizes = {
         "dynamic_kib": dynamic_kib,
@@ -366,22 +399,28 @@ def platform_traffic(
         "nat_gb_per_month": nat_gb_per_month,
     }
     size = {k: float(checks.non_negative(k, v)) for k, v in sizes.items()}
-    live = services[services["kind"] != "batch"]
-    edge = live["service"].isin(edge_services)
     per_month = MONTH_SECONDS / ratio
-    users = float(live.loc[edge, "peak_requests_per_second"].sum()) * per_month
-    calls = float(live.loc[~edge, "peak_requests_per_second"].sum()) * per_month
+    rate = services.set_index("service")["peak_requests_per_second"]
+    edge = services["service"].isin(edge_services) & (services["kind"] != "batch")
+    users = float(services.loc[edge, "peak_requests_per_second"].sum()) * per_month
+    per_call = checks.non_negative("calls_per_request", dependencies["calls_per_request"])
+    made = rate.loc[dependencies["caller"]].to_numpy() * per_call * per_month
+    to_service = dependencies["callee"].isin(services["service"]).to_numpy()
     gb = KIB / 1e9
     static = users * size["static_objects_per_request"]
+    call_gb = size["internal_kib_per_call"] * gb
     return Traffic(
         requests=users,
         static_requests=static,
         dynamic_gb=users * size["dynamic_kib"] * gb,
         static_gb=static * size["static_object_kib"] * gb,
         request_gb=(users + static) * size["request_kib"] * gb,
-        internal_gb=calls * size["internal_kib_per_call"] * gb,
+        internal_gb=float(made[to_service].sum()) * call_gb,
         write_gb=size["write_mib_per_s"] * 2**20 * MONTH_SECONDS / 1e9,
         nat_gb=size["nat_gb_per_month"],
+        state_gb=float(made[~to_service].sum()) * call_gb,
+        calls=float(made[to_service].sum()),
+        state_calls=float(made[~to_service].sum()),
     )
 
 
@@ -501,6 +540,25 @@ def crossing_share(zones: int, cross_zone: bool, zone_spill: float = 0.0) -> flo
     return (n - 1) / n if cross_zone else spill
 
 
+def cross_zone_gb(traffic: Traffic, design: Design) -> dict[str, float]:
+    """The GB a month that cross zones, by cause (the parts of the cross-zone line).
+
+    With :math:`n` zones and :math:`r` regions: ``"service calls"``, the
+    ``internal_gb`` times :func:`crossing_share`; ``"stateful calls"``, the
+    ``state_gb`` times :math:`(n - 1)/n` whatever the routing (a primary,
+    leader or shard owner sits in one zone, and the model sends every call to
+    it); ``"replica writes"``, the ``write_gb`` copied to the :math:`n - 1`
+    other zones' replicas in each of the :math:`r` regions.
+    """
+    n, r = design.zones, len(design.regions)
+    share = crossing_share(n, design.cross_zone, design.zone_spill)
+    return {
+        "service calls": traffic.internal_gb * share,
+        "stateful calls": traffic.state_gb * crossing_share(n, cross_zone=True),
+        "replica writes": traffic.write_gb * r * (n - 1),
+    }
+
+
 _CDN_ITEMS = {"cdn_egress", "cdn_requests", "cdn_base_fee", "cdn_origin_fill"}
 
 
@@ -524,9 +582,9 @@ def monthly_bill(
       processing prices;
     * **NAT gateway**: a gateway per zone or per region by the hour, plus the
       NAT bytes at the processing price;
-    * **cross-zone**: service-to-service bytes times :func:`crossing_share`,
-      plus database writes sent to the :math:`n - 1` other zones' replicas in
-      every region, at the inter-zone price (all billed sides);
+    * **cross-zone**: the bytes of :func:`cross_zone_gb` (calls between
+      services, calls to stateful components, copies of database writes) at
+      the inter-zone price (all billed sides);
     * **cross-region**: each region's share :math:`1/r` of the writes sent to
       every other region at :meth:`Pricing.inter_region`.
 
@@ -567,9 +625,8 @@ def monthly_bill(
     )
     gateways = r * (n if book.nat_per_zone else 1)
     lines["NAT gateway"] = gateways * book.nat_usd_per_hour * hours + t.nat_gb * book.nat_usd_per_gb
-    share = crossing_share(n, design.cross_zone, design.zone_spill)
-    replica_gb = t.write_gb * r * (n - 1)
-    lines["cross-zone"] = (t.internal_gb * share + replica_gb) * book.inter_zone_usd_per_gb
+    zone_gb = sum(cross_zone_gb(t, design).values())
+    lines["cross-zone"] = zone_gb * book.inter_zone_usd_per_gb
     unverified = set(book.unverified)
     for src in design.regions:
         for dst in design.regions:
