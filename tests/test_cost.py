@@ -175,3 +175,24 @@ def test_cheapest_node_type_with_book_prices():
     assert again.monthly_cost_usd == pytest.approx(best["monthly_cost_usd"])
     with pytest.raises(ValueError, match="must have columns"):
         cost.cheapest_node_type(cpu, mem, aws.drop(columns=["vcpu"]))
+
+
+def test_pack_ffd_spreads_a_group_over_nodes():
+    # Six small replicas of one service fit one big node; with at most one a node (required
+    # anti-affinity on the host name) they take six; two services of three take three nodes.
+    small = [0.1] * 6
+    assert cost.pack_ffd(small, small, 8, 32).nodes == 1
+    one = cost.pack_ffd(small, small, 8, 32, groups=["a"] * 6, max_per_group=1)
+    assert one.nodes == 6
+    assert sorted(np.bincount(one.assignment)) == [1] * 6
+    two = cost.pack_ffd(small, small, 8, 32, groups=["a", "b"] * 3, max_per_group=1)
+    assert two.nodes == 3
+    assert cost.pack_ffd(small, small, 8, 32, groups=["a"] * 6, max_per_group=2).nodes == 3
+    # Labels alone (no cap) change nothing.
+    assert cost.pack_ffd(small, small, 8, 32, groups=["a"] * 6).nodes == 1
+    with pytest.raises(ValueError, match=r"groups must give one label per workload \(6\)"):
+        cost.pack_ffd(small, small, 8, 32, groups=["a"], max_per_group=1)
+    with pytest.raises(ValueError, match="max_per_group needs groups"):
+        cost.pack_ffd(small, small, 8, 32, max_per_group=1)
+    with pytest.raises(ValueError, match="max_per_group must be a whole number >= 1"):
+        cost.pack_ffd(small, small, 8, 32, groups=["a"] * 6, max_per_group=0)

@@ -442,14 +442,140 @@ def test_break_even_sweep_on_the_book_platform():
     )
     types = k8s.node_types(prices, "gke", max_pods=110)
     vm = pd.DataFrame({"flat": 100.0}, index=services["service"])
+    zone_services = k8s.zonal_services(services, 3, 0.2)
     sweep = k8s.break_even_sweep(
-        services, vm, {}, types, sizes=[1, 5, 30, 31], orders=2, seed=3, min_nodes=3,
+        zone_services, vm, {}, types, sizes=[1, 5, 30, 31], orders=2, seed=3, zones=3,
         fee_per_hour_usd=0.1,
     )  # fmt: skip
     assert len(sweep) == 8
     assert sweep.groupby("order")["flat"].apply(list).tolist() == [[100, 500, 3000, 3100]] * 2
-    # The full inventory is the same platform whatever the order.
-    assert sweep.loc[sweep["services"] == 30, "cluster"].nunique() == 1
-    # A cluster never costs less than its control-plane fee and three of the cheapest nodes.
+    # The full inventory is the same platform whatever the order, and it is the cluster of
+    # the comparison: the cheapest zonal pool of its always-on pods, fee included.
+    full = sweep.loc[sweep["services"] == 30, "cluster"]
+    assert full.nunique() == 1
+    live = k8s.pods(zone_services[zone_services["kind"] != "batch"])
+    pool = k8s.zonal_pool(live, types, zones=3, fee_per_hour_usd=0.1).iloc[0]
+    assert full.iloc[0] == pytest.approx(pool["monthly_cost_usd"])
+    # A cluster never costs less than its control-plane fee and a node in each of three zones.
     floor = 0.1 * 730 + 3 * prices["price_per_hour_usd"].min() * 730
     assert (sweep["cluster"] >= floor - 1e-9).all()
+
+
+# --------------------------------------------------------------------------- headroom
+def test_zonal_services_keep_the_peak_and_the_surge_with_a_zone_lost():
+    services = data.load("platform_services")
+    zs = k8s.zonal_services(services, 3, 0.2).set_index("service")
+    # The worked example of cloudpad.models.headroom: 6 replicas, 20 % surge: 4 a zone.
+    assert zs.loc["web-storefront", "replicas"] == 4
+    assert zs.loc["admin-console", "replicas"] == 2  # 2 x 1.2 = 2.4 on two zones: 2 a zone
+    assert zs.loc["catalog-indexer", "replicas"] == 2  # batch: as it was
+    live = zs["kind"] != "batch"
+    peak = services.set_index("service")["replicas"]
+    assert (zs.loc[live, "replicas"] * 2 >= peak[live] * 1.2 - 1e-9).all()
+
+
+def test_both_sides_keep_the_same_headroom():
+    """The comparison is like for like: VM groups and cluster hold the same replicas per zone.
+
+    With a zone lost, each side keeps (Z - 1) / Z of what it runs, which must carry the peak
+    plus the surge.  The article's old sizing (the data's replicas on at least two VMs, and
+    packed on at least three nodes) does not: a zone holding a third or half of them leaves too
+    few, which this test shows for the same data.
+    """
+    services = data.load("platform_services")
+    prices = data.load("instance_prices").query("provider == 'gcp' and region == 'us-central1'")
+    on_demand = prices.query("pricing_model == 'on-demand'")
+    spot = prices.query("pricing_model == 'spot'")
+    nodes, spot_nodes = (k8s.node_types(p, "gke", max_pods=110) for p in (on_demand, spot))
+    vms, spot_vms = k8s.vm_types(on_demand), k8s.vm_types(spot)
+    jobs = data.load("platform_batch_jobs")
+    platform = k8s.compare(
+        services, jobs, nodes, spot_nodes, vms, spot_vms, zones=3, surge=0.2,
+        fee_per_hour_usd=0.1, interruptions_per_hour=0.0,
+    )  # fmt: skip
+    live = services["kind"] != "batch"
+    need = services.loc[live, "replicas"] * 1.2 * services.loc[live, "cpu_request_millicores"]
+    need_vcpu = need.sum() / 1000  # the peak plus the surge, in requested vCPU
+    groups = platform.vm_groups[platform.vm_groups["kind"] != "batch"]
+    for side in (groups["vcpu_requested"].sum(), platform.cluster["vcpu_requested"]):
+        assert side * 2 / 3 >= need_vcpu - 1e-9  # a zone lost: two thirds are left
+    assert groups["vcpu_requested"].sum() == pytest.approx(platform.cluster["vcpu_requested"])
+    assert (groups["nodes"] % 3 == 0).all()  # the same VMs in each zone
+    assert platform.cluster["nodes"] % 3 == 0  # the same nodes in each zone
+    # The old sizing: every replica of the data, spread over the zones, keeps two thirds.
+    old = services.loc[live, "replicas"] * services.loc[live, "cpu_request_millicores"] / 1000
+    assert old.sum() * 2 / 3 < need_vcpu
+
+
+def test_zonal_pool_and_vm_groups_by_hand():
+    # One zone: three pods of 1 vCPU / 1 GiB on 4-vCPU nodes keeping 0.5 vCPU (3 a node): one
+    # node a zone, three in three zones, plus the fee once.
+    types = k8s.vm_types(prices_frame([("small", 4, 16.0, 0.2)]))
+    types["reserved_cpu"] = 0.5
+    pods = pd.DataFrame({"service": ["a", "a", "b"], "cpu": [1.0] * 3, "memory_gib": [1.0] * 3})
+    pool = k8s.zonal_pool(pods, types, zones=3, fee_per_hour_usd=0.1).iloc[0]
+    assert pool["nodes"] == 3 and pool["zones"] == 3
+    assert pool["monthly_cost_usd"] == pytest.approx((3 * 0.2 + 0.1) * 730)
+    assert pool["vcpu_requested"] == pytest.approx(9.0)
+    assert pool["cpu_allocatable_used"] == pytest.approx(3 / 3.5)
+    # At most one replica of a service a node: a's two replicas take two nodes a zone.
+    spread = k8s.zonal_pool(pods, types, zones=3, max_replicas_per_node=1).iloc[0]
+    assert spread["nodes"] == 6
+    services = pd.DataFrame(
+        {
+            "service": ["web", "job"],
+            "kind": ["api", "batch"],
+            "replicas": [2, 1],
+            "cpu_request_millicores": [500, 500],
+            "memory_request_mib": [512, 512],
+        }
+    )
+    vm_types = k8s.vm_types(prices_frame([("small", 2, 4.0, 0.1)]))
+    groups = k8s.zonal_vm_groups(services, vm_types, zones=3).set_index("service")
+    # web: 2 replicas a zone fit one VM, in each of 3 zones; job: one VM, not one a zone.
+    assert groups["nodes"].to_dict() == {"web": 3, "job": 1}
+    assert groups.loc["web", "monthly_cost_usd"] == pytest.approx(3 * 0.1 * 730)
+    assert groups.loc["web", "vcpu_requested"] == pytest.approx(3.0)
+
+
+def test_platform_baselines_run_batch_like_the_cluster():
+    frame = pd.DataFrame
+    platform = k8s.Platform(
+        zones=3,
+        zone_services=frame(),
+        vm_groups=frame({"service": ["web", "job"], "kind": ["api", "batch"],
+                         "monthly_cost_usd": [300.0, 70.0]}),
+        right_sized=frame({"service": ["web", "job"], "kind": ["api", "batch"],
+                           "monthly_cost_usd": [120.0, 30.0]}),
+        pools=frame({"monthly_cost_usd": [200.0]}),
+        batch=frame({"service": ["job"], "spot_monthly_usd": [2.0]}),
+        vm_batch=frame({"service": ["job"], "spot_monthly_usd": [2.5]}),
+    )  # fmt: skip
+    assert platform.baselines().to_dict() == {
+        "VM groups": {"web": 300.0, "job": 2.5},
+        "right-sized VMs": {"web": 120.0, "job": 2.5},
+    }
+    assert platform.vm_total_usd == 370.0 and platform.vm_like_total_usd == 302.5
+    assert platform.right_sized_usd == 122.5
+    assert platform.cluster_total_usd == 202.0
+    assert platform.total_saving == pytest.approx(1 - 202 / 302.5)
+    assert platform.today_saving == pytest.approx(1 - 202 / 370)
+    assert platform.always_saving == pytest.approx(1 - 200 / 300)
+
+
+@pytest.mark.parametrize(
+    ("share", "rate"),
+    # AWS Spot Instance Advisor (aws.amazon.com/ec2/spot/instance-advisor/, data file
+    # spot-advisor-data.json, "ranges"): bands <5 %, 5-10 %, 10-15 %, 15-20 %, >20 % of instances
+    # interrupted in the trailing month.  Their edges as rates: -ln(1 - p), by hand.
+    [(0.0, 0.0), (0.05, 0.051293), (0.10, 0.105361), (0.15, 0.162519), (0.20, 0.223144)],
+)
+def test_interruptions_per_node_month_from_the_advisor_bands(share, rate):
+    assert k8s.interruptions_per_node_month(share) == pytest.approx(rate, abs=1e-6)
+
+
+def test_interruptions_per_node_month_refuses_every_node_interrupted():
+    with pytest.raises(ValueError, match="interrupted_share must be below 1"):
+        k8s.interruptions_per_node_month(1.0)
+    with pytest.raises(ValueError, match="interrupted_share must be within"):
+        k8s.interruptions_per_node_month(-0.1)

@@ -109,7 +109,7 @@ ALLOWED_LITERALS: dict[str, dict[str, str]] = {
     },
     "kubernetes-migration": {
         "r4": "the prose's worked example: a 4-vCPU, 16-GiB node",
-        "k8s.reserved(...)": "the providers' documented examples: 4 vCPU/16 GiB, 16 vCPU/64 GiB",
+        "k8s.reserved(...)": "the prose's worked example node: 4 vCPU and 16 GiB",
     },
     "small-team": {"mark": "marker style shared by four figures (display)"},
     "extra-nine": {

@@ -188,6 +188,8 @@ def pack_ffd(
     cluster_fee_per_hour_usd: float = 0.0,
     node_type: str = "node",
     max_pods: int | None = None,
+    groups: ArrayLike | None = None,
+    max_per_group: int | None = None,
 ) -> Packing:
     """First-fit decreasing packing of workloads (CPU, memory requests) onto identical nodes.
 
@@ -195,7 +197,10 @@ def pack_ffd(
     reserved_memory_gib`` GiB; the reservation is zero unless given (a managed
     Kubernetes node's comes from :func:`cloudpad.models.kubernetes.reserved`).
     With ``max_pods`` a node also holds at most that many workloads (the
-    kubelet's pods-per-node limit).  Workloads are sorted by decreasing size,
+    kubelet's pods-per-node limit).  With ``groups`` (one label per workload, e.g. its
+    service) and ``max_per_group`` a node holds at most that many workloads of one group: the
+    replicas of a service spread over nodes (``1``: Kubernetes' required pod anti-affinity on
+    ``kubernetes.io/hostname``, one replica a node).  Workloads are sorted by decreasing size,
     the larger of their two requests as a fraction of the allocatable capacity
     (the "max" key for vector bin packing), and each goes to the first open
     node where both requests (and a pod slot) fit; otherwise a new node opens.
@@ -215,6 +220,7 @@ def pack_ffd(
     rc = checks.non_negative("reserved_cpu", reserved_cpu)
     rm = checks.non_negative("reserved_memory_gib", reserved_memory_gib)
     slots = c.size if max_pods is None else checks.whole("max_pods", max_pods, minimum=1)
+    label, cap = _groups(groups, max_per_group, c.size)
     cap_c, cap_m = nv - float(rc), nm - float(rm)
     if cap_c <= 0 or cap_m <= 0:
         raise InputError(
@@ -235,12 +241,14 @@ def pack_ffd(
     free_m = np.empty(n)
     free_pods = np.empty(n, dtype=np.int64)
     assignment = np.empty(n, dtype=np.int64)
+    in_group = np.zeros((int(label.max()) + 1 if n else 0, n), dtype=np.int64)  # per node
     opened = 0
     for i in order:  # FFD is sequential; the first-fit search is vectorised over open nodes
         fits = np.flatnonzero(
             (free_c[:opened] >= c[i] - eps)
             & (free_m[:opened] >= m[i] - eps)
             & (free_pods[:opened] > 0)
+            & (in_group[label[i], :opened] < cap)
         )
         if fits.size:
             j = int(fits[0])
@@ -251,6 +259,7 @@ def pack_ffd(
         free_c[j] -= c[i]
         free_m[j] -= m[i]
         free_pods[j] -= 1
+        in_group[label[i], j] += 1
         assignment[i] = j
     used_c = cap_c - free_c[:opened]
     used_m = cap_m - free_m[:opened]
@@ -267,6 +276,19 @@ def pack_ffd(
             checks.non_negative("cluster_fee_per_hour_usd", cluster_fee_per_hour_usd)
         ),
     )
+
+
+def _groups(groups: ArrayLike | None, max_per_group: int | None, n: int) -> tuple[np.ndarray, int]:
+    """Integer labels of ``groups`` (all 0 without) and the cap per node (``n`` without)."""
+    if groups is None:
+        if max_per_group is not None:
+            raise InputError("max_per_group needs groups, one label per workload; got no groups")
+        return np.zeros(n, dtype=np.int64), n
+    g = np.atleast_1d(np.asarray(groups))
+    if g.shape != (n,):
+        raise InputError(f"groups must give one label per workload ({n}), got shape {g.shape}")
+    cap = n if max_per_group is None else checks.whole("max_per_group", max_per_group, minimum=1)
+    return np.unique(g, return_inverse=True)[1].astype(np.int64), cap
 
 
 def cheapest_node_type(

@@ -4,10 +4,13 @@ What a managed node keeps for itself, following each provider's published rule
 (:func:`reserved`; GKE, AKS and EKS), how many pods fit on it
 (:func:`eks_max_pods`), what a pool of identical nodes costs for a set of pods
 (:func:`pool_options`, built on :func:`cloudpad.models.cost.pack_ffd`), the
-same platform run as one VM group per service (:func:`vm_groups`), batch jobs
-on interruptible capacity that restart after an interruption
-(:func:`restart_hours`, :func:`batch_costs`), and the platform size at which a
-shared cluster becomes cheaper than VM groups (:func:`break_even_sweep` over
+same platform run as one VM group per service (:func:`vm_groups`), both sized
+alike for a lost zone and a surge (:func:`zonal_services`, :func:`zonal_vm_groups`,
+:func:`zonal_pool`, on :mod:`cloudpad.models.headroom`), batch jobs on
+interruptible capacity that restart after an interruption (:func:`restart_hours`,
+:func:`batch_costs`, :func:`interruptions_per_node_month`), the whole comparison
+in one call (:func:`compare`, a :class:`Platform`), and the platform size at which
+a shared cluster becomes cheaper than VM groups (:func:`break_even_sweep` over
 :func:`sweep_sizes`).
 
 Units: CPU in millicores where a provider states it so (``cpu_millicores``) and
@@ -20,14 +23,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
 from cloudpad.exceptions import InputError
-from cloudpad.models import checks, cost, numeric
+from cloudpad.models import checks, cost, headroom, numeric
 
 #: The managed services whose reservation rules :func:`reserved` follows.
 PROVIDERS: tuple[str, ...] = ("gke", "aks", "eks")
@@ -413,12 +416,16 @@ def pool_options(
     min_nodes: int = 1,
     hours_per_month: float | None = None,
     fee_per_hour_usd: float = 0.0,
+    services: ArrayLike | None = None,
+    max_replicas_per_node: int | None = None,
 ) -> pd.DataFrame:
     """Pack pods (``cpu`` vCPU, ``memory_gib`` GiB) onto a pool of each type; cheapest first.
 
     ``types`` comes from :func:`node_types` or :func:`vm_types`.  For each type
     :func:`cloudpad.models.cost.pack_ffd` places the pods on nodes that offer
-    size minus ``reserved_*`` and at most ``pod_slots`` pods; the pool has at
+    size minus ``reserved_*`` and at most ``pod_slots`` pods, and with ``services`` (each pod's
+    service) and ``max_replicas_per_node`` at most that many replicas of one service a node
+    (1: required pod anti-affinity on the host name); the pool has at
     least ``min_nodes`` nodes, billed ``hours_per_month`` hours (default: the
     whole 730-hour month), plus a control-plane fee billed every hour.  Types
     too small for the largest pod are left out.  Columns: ``instance_type``,
@@ -442,7 +449,8 @@ def pool_options(
             p = cost.pack_ffd(
                 c, m, t.vcpu, t.memory_gib,
                 reserved_cpu=t.reserved_cpu, reserved_memory_gib=t.reserved_memory_gib,
-                max_pods=slots, node_type=t.instance_type,
+                max_pods=slots, node_type=t.instance_type, groups=services,
+                max_per_group=max_replicas_per_node,
             )  # fmt: skip
         except cost.WorkloadTooLarge:
             continue
@@ -569,7 +577,110 @@ def paid_capacity(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+# --------------------------------------------------------------------------- headroom
+#: Columns of a :func:`pool_options` row that count one copy per zone.
+_PER_ZONE: tuple[str, ...] = (
+    "nodes", "vcpu_paid", "vcpu_requested", "vcpu_system", "vcpu_agents", "memory_gib_paid",
+    "memory_gib_requested", "memory_gib_system", "memory_gib_agents", "monthly_cost_usd",
+)  # fmt: skip
+
+
+def zonal_services(services: pd.DataFrame, zones: int, surge: float) -> pd.DataFrame:
+    """``services`` (``platform_services``) with the replicas ONE zone runs.
+
+    An always-on service of ``r`` replicas at its peak runs ``k = ceil(r (1 + s) / (Z - 1))`` in
+    each of ``zones`` = Z zones (:func:`cloudpad.models.headroom.replicas_per_zone`), so that
+    losing a zone leaves its peak plus a ``surge`` = s, on VMs and on the cluster alike.  Batch
+    services are left as they are: a job whose zone fails runs again.
+    """
+    out = services.copy()
+    live = (out["kind"] != "batch").to_numpy()
+    if live.any():
+        k = headroom.replicas_per_zone(out.loc[live, "replicas"].to_numpy(), zones, surge)
+        out.loc[live, "replicas"] = np.atleast_1d(k)
+    return out
+
+
+def _times_zones(rows: pd.DataFrame, copies: ArrayLike) -> pd.DataFrame:
+    out = rows.copy()
+    n = np.asarray(copies)
+    for col in _PER_ZONE:
+        out[col] = out[col] * n
+    out["zones"] = n
+    return out
+
+
+def zonal_vm_groups(
+    zone_services: pd.DataFrame,
+    types: pd.DataFrame,
+    *,
+    zones: int,
+    hours_per_month: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """VM groups sized like a zone-spread cluster: one group per service in each zone.
+
+    Each always-on service's replicas of one zone (:func:`zonal_services`) go on the cheapest VM
+    group of :func:`vm_groups` with at least one VM, and the group is repeated in each of
+    ``zones`` zones (counts, capacities and cost times ``zones``); a batch job keeps its one
+    group.  Returns the columns of :func:`vm_groups` plus ``zones`` (the copies counted).
+    """
+    z = checks.whole("zones", zones, minimum=1)
+    groups = vm_groups(zone_services, types, min_vms=1, hours_per_month=hours_per_month)
+    return _times_zones(groups, np.where(groups["kind"] == "batch", 1, z))
+
+
+def zonal_pool(
+    zone_pods: pd.DataFrame,
+    types: pd.DataFrame,
+    *,
+    zones: int,
+    fee_per_hour_usd: float = 0.0,
+    max_replicas_per_node: int | None = None,
+) -> pd.DataFrame:
+    """A cluster's node pool with the same nodes in each of ``zones`` zones; cheapest type first.
+
+    ``zone_pods`` (:func:`pods` of :func:`zonal_services`) are one zone's pods: a topology
+    spread constraint on the zone puts the same replicas in every zone, and a regional node pool
+    keeps the same number of nodes in each (Google Cloud, "Regional clusters"), so one zone is
+    packed with :func:`pool_options` (at least one node; at most ``max_replicas_per_node`` of a
+    service a node) and the pool is ``zones`` copies of it; the control-plane fee is added once.
+    ``cpu_allocatable_used`` and ``memory_allocatable_used`` are a zone's, the same in all.
+    Returns the columns of :func:`pool_options` plus ``zones``.
+    """
+    z = checks.whole("zones", zones, minimum=1)
+    fee = float(checks.non_negative("fee_per_hour_usd", fee_per_hour_usd))
+    one = pool_options(
+        zone_pods["cpu"], zone_pods["memory_gib"], types, min_nodes=1,
+        services=zone_pods["service"].to_numpy(), max_replicas_per_node=max_replicas_per_node,
+    )  # fmt: skip
+    out = _times_zones(one, z)
+    out["monthly_cost_usd"] += fee * _MONTH_HOURS
+    return out.sort_values(["monthly_cost_usd", "instance_type"], kind="stable").reset_index(
+        drop=True
+    )
+
+
 # --------------------------------------------------------------------------- spot capacity
+def interruptions_per_node_month(interrupted_share: ArrayLike) -> float | np.ndarray:
+    """Interruption rate per node-month from the share of instances interrupted in a month.
+
+    AWS's Spot Instance Advisor gives, per instance type and region, a "frequency of
+    interruption", "the rate at which Spot has reclaimed capacity during the trailing month", in
+    bands of <5 %, 5-10 %, 10-15 %, 15-20 % and >20 % (the page and its data file
+    ``spot-advisor-data.json``): a share of instances, not a rate per node.  If a node that runs
+    the whole month is interrupted by a Poisson process of rate ``lambda`` per node-month, the
+    share interrupted at least once is ``p = 1 - exp(-lambda)``, so ``lambda = -ln(1 - p)``:
+    0.2, the lower edge of the worst band, is 0.223 interruptions per node-month; 0.05 is 0.051.
+    Nodes that ran for less than the month were exposed for less, so for them the same share
+    means a higher rate per hour: the conversion is the least pessimistic reading of a band.
+    ``interrupted_share`` in [0, 1).
+    """
+    p = np.asarray(checks.probability("interrupted_share", interrupted_share), dtype=float)
+    if np.any(p >= 1):
+        raise InputError(f"interrupted_share must be below 1 (every node interrupted), got {p}")
+    return numeric.scalar_or_array(-np.log1p(-p))
+
+
 def restart_hours(
     job_hours: float, interruptions_per_hour: ArrayLike, checkpoint_hours: float | None = None
 ) -> float | np.ndarray:
@@ -677,9 +788,165 @@ def batch_costs(
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- the comparison
+@dataclass(frozen=True)
+class Platform:
+    """A platform on VM groups and on one cluster, sized alike (see :func:`compare`).
+
+    ``zone_services``: one zone's replicas (:func:`zonal_services`); ``vm_groups``: today's VM
+    groups, a group per service in each zone, the batch VMs running all month
+    (:func:`zonal_vm_groups`); ``right_sized``: the same VMs cut exactly to size, a floor
+    (:func:`right_sized_vm_groups`); ``pools``: a cluster of each node type that fits, cheapest
+    first (:func:`zonal_pool`, fee included); ``batch``: each batch job on the cluster's spot and
+    on-demand nodes, billed while it runs (:func:`batch_costs`); ``vm_batch``: the same on spot
+    and on-demand VMs started and stopped with their jobs.  Costs in USD per 730-hour month.
+    """
+
+    zones: int
+    zone_services: pd.DataFrame = field(repr=False)
+    vm_groups: pd.DataFrame = field(repr=False)
+    right_sized: pd.DataFrame = field(repr=False)
+    pools: pd.DataFrame = field(repr=False)
+    batch: pd.DataFrame = field(repr=False)
+    vm_batch: pd.DataFrame = field(repr=False)
+
+    def _vm(self, frame: pd.DataFrame, batch: bool) -> float:
+        return float(frame.loc[(frame["kind"] == "batch") == batch, "monthly_cost_usd"].sum())
+
+    @property
+    def vm_always_usd(self) -> float:
+        """The always-on services' VM groups."""
+        return self._vm(self.vm_groups, False)
+
+    @property
+    def vm_batch_usd(self) -> float:
+        """The batch jobs' VM groups, running all month."""
+        return self._vm(self.vm_groups, True)
+
+    @property
+    def vm_total_usd(self) -> float:
+        """Every service on its VM groups, as run today (the batch VMs all month)."""
+        return self.vm_always_usd + self.vm_batch_usd
+
+    @property
+    def vm_batch_spot_usd(self) -> float:
+        """The batch jobs on spot VMs started and stopped with their jobs."""
+        return float(self.vm_batch["spot_monthly_usd"].sum())
+
+    @property
+    def vm_like_total_usd(self) -> float:
+        """VM groups run like the cluster: always-on groups, batch on spot VMs while it runs."""
+        return self.vm_always_usd + self.vm_batch_spot_usd
+
+    @property
+    def right_sized_usd(self) -> float:
+        """VMs cut exactly to size for the always-on services, batch on spot VMs while it runs."""
+        return self._vm(self.right_sized, False) + self.vm_batch_spot_usd
+
+    def baselines(self) -> pd.DataFrame:
+        """Monthly cost of each service without a cluster, run like the cluster runs it.
+
+        Indexed by service; columns ``VM groups`` and ``right-sized VMs`` (the always-on
+        services' :attr:`vm_groups` and :attr:`right_sized`), both with the batch jobs on spot
+        VMs while they run (:attr:`vm_batch`): the baselines of :func:`break_even_sweep`.
+        """
+        jobs = self.vm_batch.set_index("service")["spot_monthly_usd"]
+        out = {}
+        for name, frame in (("VM groups", self.vm_groups), ("right-sized VMs", self.right_sized)):
+            usd = frame.set_index("service")["monthly_cost_usd"].copy()
+            usd.loc[jobs.index] = jobs
+            out[name] = usd
+        return pd.DataFrame(out)
+
+    @property
+    def cluster(self) -> pd.Series:
+        """The cheapest cluster's row of ``pools``."""
+        return self.pools.iloc[0]
+
+    @property
+    def cluster_always_usd(self) -> float:
+        """The always-on services on the cheapest cluster, fee included."""
+        return float(self.cluster["monthly_cost_usd"])
+
+    @property
+    def batch_spot_usd(self) -> float:
+        """The batch jobs on spot nodes of a pool that scales to zero."""
+        return float(self.batch["spot_monthly_usd"].sum())
+
+    @property
+    def cluster_total_usd(self) -> float:
+        """The cluster with its batch jobs on spot."""
+        return self.cluster_always_usd + self.batch_spot_usd
+
+    @property
+    def always_saving(self) -> float:
+        """``1 - cluster_always / vm_always``."""
+        return 1.0 - self.cluster_always_usd / self.vm_always_usd
+
+    @property
+    def total_saving(self) -> float:
+        """Like for like: ``1 - cluster_total / vm_like_total``."""
+        return 1.0 - self.cluster_total_usd / self.vm_like_total_usd
+
+    @property
+    def today_saving(self) -> float:
+        """Against today's bill: ``1 - cluster_total / vm_total``."""
+        return 1.0 - self.cluster_total_usd / self.vm_total_usd
+
+
+def compare(
+    services: pd.DataFrame,
+    jobs: pd.DataFrame,
+    nodes: pd.DataFrame,
+    spot_nodes: pd.DataFrame,
+    vms: pd.DataFrame,
+    spot_vms: pd.DataFrame,
+    *,
+    zones: int,
+    surge: float,
+    fee_per_hour_usd: float,
+    interruptions_per_hour: float,
+    checkpoint_hours: float | None = None,
+    max_replicas_per_node: int | None = None,
+) -> Platform:
+    """The platform ``services`` and batch ``jobs`` on VM groups and on one cluster, alike.
+
+    Both sides spread every always-on service over ``zones`` zones with the replicas that keep
+    its peak plus ``surge`` when a zone is lost (:func:`zonal_services`): today's VMs as a group
+    per service in each zone (:func:`zonal_vm_groups`), the cluster as a node pool with the same
+    nodes in each zone on each type of ``nodes`` (:func:`zonal_pool`, with
+    ``fee_per_hour_usd`` and at most ``max_replicas_per_node`` replicas of a service a node).
+    Batch jobs: one VM group each, running all month as today, and, like for like, on spot VMs
+    (``spot_vms``) started and stopped with their jobs, against a spot pool that scales to zero
+    (:func:`batch_costs` on ``spot_nodes``, with ``interruptions_per_hour`` and
+    ``checkpoint_hours`` on both sides).  ``vms`` are the VM types (:func:`vm_types`).  Returns
+    a :class:`Platform`, whose properties are the comparison's conclusions.
+    """
+    z = checks.whole("zones", zones, minimum=2)
+    zone_services = zonal_services(services, z, surge)
+    live = (zone_services["kind"] != "batch").to_numpy()
+    whole = zone_services.assign(replicas=np.where(live, z, 1) * zone_services["replicas"])
+    spot = dict(interruptions_per_hour=interruptions_per_hour, checkpoint_hours=checkpoint_hours)
+    return Platform(
+        zones=z,
+        zone_services=zone_services,
+        vm_groups=zonal_vm_groups(zone_services, vms, zones=z),
+        right_sized=right_sized_vm_groups(whole, vms, min_vms=z),  # a VM a zone, cut to size
+        pools=zonal_pool(
+            pods(zone_services[live]),
+            nodes,
+            zones=z,
+            fee_per_hour_usd=fee_per_hour_usd,
+            max_replicas_per_node=max_replicas_per_node,
+        ),
+        batch=batch_costs(services, jobs, spot_nodes, nodes, **spot),
+        vm_batch=batch_costs(services, jobs, spot_vms, vms, **spot),
+    )
+
+
 # --------------------------------------------------------------------------- break-even
 def break_even_sweep(
-    services: pd.DataFrame,
+    zone_services: pd.DataFrame,
     vm_monthly_usd: pd.DataFrame,
     batch_monthly_usd: Mapping[str, float],
     types: pd.DataFrame,
@@ -687,36 +954,38 @@ def break_even_sweep(
     sizes: Sequence[int],
     orders: int,
     seed: int,
-    min_nodes: int,
+    zones: int,
     fee_per_hour_usd: float,
+    max_replicas_per_node: int | None = None,
 ) -> pd.DataFrame:
     """Monthly cost of one cluster, and of the platform without one, for ``sizes`` services.
 
     A platform of ``n`` services is the first ``n`` of a random order of
-    ``services`` (a fresh permutation is appended for every ``len(services)``
-    beyond the inventory, so large platforms repeat services); ``orders`` such
-    orders are drawn with ``seed``.  ``vm_monthly_usd`` is indexed by service,
-    one column per way of running it without Kubernetes (e.g. :func:`vm_groups`,
-    :func:`right_sized_vm_groups`); a platform costs the sum over its services.
-    The cluster costs the cheapest :func:`pool_options` of the always-on pods on
-    ``types`` (at least ``min_nodes`` nodes, plus the control-plane fee) plus
-    ``batch_monthly_usd`` of its batch jobs.  Returns one row per (``order``,
-    ``services``) with ``cluster`` and one column per baseline, in USD a month.
+    ``zone_services`` (:func:`zonal_services`: one zone's replicas; a fresh permutation is
+    appended for every ``len(zone_services)`` beyond the inventory, so large platforms repeat
+    services, each copy a service of its own); ``orders`` such orders are drawn with ``seed``.
+    ``vm_monthly_usd`` is indexed by service, one column per way of running it without
+    Kubernetes sized for the same zones (e.g. :func:`zonal_vm_groups`); a platform costs the
+    sum over its services.  The cluster costs the cheapest :func:`zonal_pool` of the always-on
+    pods on ``types`` (``zones`` copies of a zone's pool, the control-plane fee, at most
+    ``max_replicas_per_node`` of a service a node) plus ``batch_monthly_usd`` of its batch
+    jobs.  Returns one row per (``order``, ``services``) with ``cluster`` and one column per
+    baseline, in USD a month.
     """
     sizes = [checks.whole("size", s, minimum=1) for s in sizes]
     rng = np.random.default_rng(checks.whole("seed", seed, minimum=0))
-    n = len(services)
+    n = len(zone_services)
     rows = []
     for k in range(checks.whole("orders", orders, minimum=1)):
         order = np.concatenate([rng.permutation(n) for _ in range(-(-max(sizes) // n))])
         for size in sizes:
-            chosen = services.iloc[order[:size]]
+            chosen = zone_services.iloc[order[:size]]
             batch = (chosen["kind"] == "batch").to_numpy()
             jobs = sum(batch_monthly_usd.get(s, 0.0) for s in chosen["service"][batch])
-            p = pods(chosen[~batch])
-            pool = pool_options(
-                p["cpu"], p["memory_gib"], types, min_nodes=min_nodes,
-                fee_per_hour_usd=fee_per_hour_usd,
+            copies = chosen[~batch].assign(service=np.flatnonzero(~batch))  # each a service
+            pool = zonal_pool(
+                pods(copies), types, zones=zones, fee_per_hour_usd=fee_per_hour_usd,
+                max_replicas_per_node=max_replicas_per_node,
             ).iloc[0]  # fmt: skip
             baselines = vm_monthly_usd.loc[chosen["service"]].sum()
             rows.append(
