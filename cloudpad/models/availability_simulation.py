@@ -30,14 +30,17 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cloudpad.exceptions import InputError
-from cloudpad.models import availability, checks, numeric
+from cloudpad.models import availability, checks, cost, numeric
 from cloudpad.models.numeric import Interval
 
 __all__ = [
+    "DESIGNS",
     "Domain",
     "Durations",
+    "Ladder",
     "Sampler",
     "SimulationResult",
+    "ladder",
     "multi_region",
     "one_region",
     "simulate",
@@ -575,3 +578,111 @@ def one_region(
     return simulate(
         up, down, n, 1, domains=levels, failover_minutes=failover_minutes, trials=trials, seed=seed
     )
+
+
+# --------------------------------------------------------------------------- the ladder
+#: The designs of :func:`ladder`, from the cheapest.
+DESIGNS: tuple[str, ...] = (
+    "single instance",
+    "multi-zone",
+    "two regions, active-passive",
+    "two regions, active-active",
+)
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """Four designs of one service, simulated and in closed form (see :func:`ladder`).
+
+    ``runs`` and ``closed`` map each name of :data:`DESIGNS` to its simulation and its closed-form
+    availability; ``regional`` is the one-region deployment whose outages the two-region designs
+    are built from; ``instances`` gives each design's instances ``(primary region, second
+    region)``, the same the availability model counts.
+    """
+
+    runs: dict[str, SimulationResult] = field(repr=False)
+    regional: SimulationResult = field(repr=False)
+    closed: dict[str, float]
+    instances: dict[str, tuple[int, int]]
+
+    @property
+    def simulated(self) -> np.ndarray:
+        """Simulated availability of each design, in :data:`DESIGNS` order."""
+        return np.array([self.runs[d].availability.value for d in DESIGNS])
+
+    def monthly_usd(self, primary_usd_per_hour: float, second_usd_per_hour: float) -> np.ndarray:
+        """Instance cost of each design, USD per 730-hour month, in :data:`DESIGNS` order.
+
+        ``primary * price_1 * 730 + second * price_2 * 730`` with the instances of
+        :attr:`instances` and the hourly list prices of one instance in each region.
+        """
+        n = np.array([self.instances[d] for d in DESIGNS], dtype=float)
+        return np.asarray(
+            cost.monthly_cost(primary_usd_per_hour, n[:, 0])
+            + cost.monthly_cost(second_usd_per_hour, n[:, 1])
+        )
+
+    def usd_per_nine(self, primary_usd_per_hour: float, second_usd_per_hour: float) -> np.ndarray:
+        """USD per month for each added nine, step by step (:func:`availability.cost_per_nine`)."""
+        usd = self.monthly_usd(primary_usd_per_hour, second_usd_per_hour)
+        return availability.cost_per_nine(self.simulated, usd)
+
+
+def ladder(
+    instances_per_region: int,
+    instance: tuple[float, float],
+    zone: tuple[float, float],
+    region: tuple[float, float],
+    shared: tuple[float, float],
+    *,
+    lb_failover_minutes: float,
+    ap_failover_minutes: float,
+    aa_failover_minutes: float,
+    trials: int,
+    seed: int,
+) -> Ladder:
+    """The four designs of the extra-nine article, each simulated and in closed form.
+
+    Pairs are ``(MTBF, MTTR)`` in hours.  ``single instance``: one instance
+    (:func:`one_region`); ``multi-zone``: ``instances_per_region`` instances one per zone, each
+    able to carry the load, behind a load balancer that fails over in ``lb_failover_minutes``;
+    the two-region designs put two such regions behind a global router (:func:`multi_region`),
+    failing over in ``ap_failover_minutes`` (active-passive) or ``aa_failover_minutes``
+    (active-active).  The passive region of active-passive is modelled, and priced, as a full
+    copy of the active one: a smaller warm standby would be cheaper, but would have less
+    redundancy while passive and need scaling after a failover, which this model does not
+    follow.  Every design includes the ``shared`` failure.  Seeds ``seed`` to ``seed + 4`` for
+    the single instance, multi-zone, the region the two-region designs are built from,
+    active-passive and active-active.
+    """
+    n = checks.whole("instances_per_region", instances_per_region, minimum=1)
+    common = dict(shared=shared, trials=trials)
+    layers = (instance, zone, region)
+    runs = {DESIGNS[0]: one_region(1, *layers, **common, seed=seed)}
+    runs[DESIGNS[1]] = one_region(
+        n, *layers, failover_minutes=lb_failover_minutes, **common, seed=seed + 1
+    )
+    regional = one_region(n, *layers, failover_minutes=lb_failover_minutes, trials=trials,
+                          seed=seed + 2)  # fmt: skip
+    two = [(DESIGNS[2], "active-passive", ap_failover_minutes)]
+    two.append((DESIGNS[3], "active-active", aa_failover_minutes))
+    for i, (name, mode, minutes) in enumerate(two, start=3):
+        runs[name] = multi_region(
+            regional, failover_minutes=minutes, mode=mode, **common, seed=seed + i
+        )
+    outages = regional.outage_process()
+    loss = regional.failover_fraction
+    closed = {
+        DESIGNS[0]: availability.one_region_closed(1, *layers, shared=shared),
+        DESIGNS[1]: availability.one_region_closed(
+            n, *layers, shared=shared, failover_minutes=lb_failover_minutes
+        ),
+    }
+    for name, _, minutes in two:
+        closed[name] = float(
+            availability.multi_region_closed(
+                *outages, failover_minutes=minutes, shared=shared, regional_failover_loss=loss
+            )
+        )
+    instances = dict(zip(DESIGNS, [(1, 0), (n, 0), (n, n), (n, n)], strict=True))
+    return Ladder(runs=runs, regional=regional, closed=closed, instances=instances)
