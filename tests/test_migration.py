@@ -1,7 +1,8 @@
-"""Tests of cloudpad.models.migration: headroom, waves from the call graph, the journey's bill.
+"""Tests of cloudpad.models.migration: waves from the call graph, the journey's bill.
 
-Worked examples: the zone-loss headroom of the module's docstring (6 replicas, 3 zones, 20 %
-surge: 4 a zone); the CPU manager's static policy, whose reserved CPUs come out of the shared
+The zone-loss headroom both bills keep is cloudpad.models.headroom's, used through
+cloudpad.models.kubernetes.zonal_services (tests/test_headroom.py, tests/test_kubernetes.py).
+Worked examples: the CPU manager's static policy, whose reserved CPUs come out of the shared
 pool "in integer quantity" (Kubernetes, "Control CPU Management Policies on the Node"), so a
 4-vCPU node keeping 0.28 vCPU has 3 whole CPUs for exclusive pods; a two-service journey
 priced by hand.  The platform is the book's authored example data.
@@ -11,8 +12,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from cloudpad import data
 from cloudpad.exceptions import InputError
@@ -24,29 +23,6 @@ from cloudpad.models import team
 @pytest.fixture(scope="module")
 def platform():
     return data.load("platform_services"), data.load("platform_dependencies")
-
-
-def test_zone_replicas_worked_example():
-    # 6 replicas, 3 zones, 20 % surge: 4 a zone; a lost zone leaves 8 >= 7.2.
-    assert mg.zone_replicas(6, 3, 0.2) == 4
-    assert mg.zone_replicas(2, 3, 0.0) == 1
-    assert mg.zone_replicas(3, 1, 0.0) == 3  # one zone: no zone loss to survive
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.integers(1, 50), st.integers(2, 6), st.floats(0.0, 1.0))
-def test_zone_replicas_is_the_least_that_survives_a_zone(r, zones, surge):
-    k = mg.zone_replicas(r, zones, surge)
-    assert (zones - 1) * k >= r * (1 + surge) - 1e-6
-    assert (zones - 1) * (k - 1) < r * (1 + surge)
-
-
-def test_per_zone_leaves_batch_alone(platform):
-    services, _ = platform
-    zs = mg.per_zone(services, 3, 0.2)
-    batch = services["kind"] == "batch"
-    assert (zs.loc[batch, "replicas"] == services.loc[batch, "replicas"]).all()
-    assert zs.loc[zs.service == "web-storefront", "replicas"].item() == 4  # 6 * 1.2 / 2 -> 4
 
 
 def test_reach_of_the_example(platform):

@@ -4,9 +4,9 @@ A platform does not move in one night.  This module orders its services into wav
 call graph and the risk each carries, prices every week of the journey while the old virtual
 machines and the new cluster both run, and weighs the three homes of a stateful component.
 
-* :func:`zone_replicas`, :func:`per_zone` -- like-for-like headroom: every service (on VMs
-  or on the cluster) runs ``k = ceil(r (1 + s) / (Z - 1))`` replicas in each of ``Z``
-  zones, so that losing a zone still leaves its peak ``r`` plus a surge ``s``;
+* headroom -- like for like, every service (on VMs or on the cluster) runs in each of ``Z``
+  zones the replicas that keep its peak plus a surge when a zone is lost: one implementation,
+  :func:`cloudpad.models.kubernetes.zonal_services` on :mod:`cloudpad.models.headroom`;
 * :func:`reach` -- the share of the platform's entry traffic whose call tree reaches a
   service or component (its blast radius), from the call graph ``platform_dependencies``;
 * :func:`migration_order` and :func:`assign_waves` -- orders of the services: ``"edges
@@ -33,7 +33,6 @@ time in weeks of 168 hours.  The platform data is authored example data, not mea
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -52,33 +51,6 @@ ORDERS: tuple[str, ...] = ("edges inward", "core first", "biggest bill first")
 
 #: The homes of a stateful component :func:`stateful_options` prices.
 HOMES: tuple[str, ...] = ("virtual machines", "operator on the cluster", "managed service")
-
-
-# --------------------------------------------------------------------------- headroom
-def zone_replicas(replicas: int, zones: int, surge: float) -> int:
-    """Replicas per zone so that losing one of ``zones`` zones leaves ``replicas * (1 + surge)``.
-
-    Formula: ``k = ceil(r (1 + s) / (Z - 1))`` for ``Z >= 2`` (``Z - 1`` zones remain), and
-    ``ceil(r (1 + s))`` for one zone (no zone loss survivable; only the surge).  ``r`` is the
-    replicas a service needs at peak.  Example: 6 replicas, 3 zones, 20 % surge: 4 per zone,
-    12 in all, of which the 8 left after a zone loss carry ``6 * 1.2 = 7.2`` replicas' load.
-    """
-    r = checks.whole("replicas", replicas, minimum=1)
-    z = checks.whole("zones", zones, minimum=1)
-    s = float(checks.non_negative("surge", surge))
-    need = r * (1.0 + s)
-    return math.ceil(need / max(z - 1, 1) - 1e-9)
-
-
-def per_zone(services: pd.DataFrame, zones: int, surge: float) -> pd.DataFrame:
-    """``services`` (``platform_services``) with the replicas ONE zone runs (:func:`zone_replicas`).
-
-    Batch services are left as they are: a job that loses its zone is run again.
-    """
-    out = services.copy()
-    live = out["kind"] != "batch"
-    out.loc[live, "replicas"] = [zone_replicas(r, zones, surge) for r in out.loc[live, "replicas"]]
-    return out
 
 
 # --------------------------------------------------------------------------- call graph
@@ -213,13 +185,12 @@ def crossing_calls_per_s(
 def vm_monthly_usd(zone_services: pd.DataFrame, vms: pd.DataFrame, zones: int) -> pd.Series:
     """Monthly VM bill of each service, one VM group per zone (batch: one group, as today).
 
-    ``zone_services`` are the replicas of one zone (:func:`per_zone`); each zone's group is
-    the cheapest packing of :func:`cloudpad.models.kubernetes.vm_groups` with at least one VM.
+    ``zone_services`` are the replicas of one zone
+    (:func:`cloudpad.models.kubernetes.zonal_services`); the groups are
+    :func:`cloudpad.models.kubernetes.zonal_vm_groups`.  A Series ``vm_usd`` by service.
     """
-    z = checks.whole("zones", zones, minimum=1)
-    groups = k8s.vm_groups(zone_services, vms, min_vms=1).set_index("service")
-    times = np.where(groups["kind"] == "batch", 1, z)
-    return (groups["monthly_cost_usd"] * times).rename("vm_usd")
+    groups = k8s.zonal_vm_groups(zone_services, vms, zones=zones).set_index("service")
+    return groups["monthly_cost_usd"].rename("vm_usd")
 
 
 def exclusive_node_types(nodes: pd.DataFrame) -> pd.DataFrame:
@@ -259,8 +230,7 @@ class ClusterBill:
 
 
 def _zonal_pool_usd(pods: pd.DataFrame, types: pd.DataFrame, zones: int) -> float:
-    best = k8s.pool_options(pods["cpu"], pods["memory_gib"], types, min_nodes=1).iloc[0]
-    return zones * float(best["monthly_cost_usd"])
+    return float(k8s.zonal_pool(pods, types, zones=zones).iloc[0]["monthly_cost_usd"])
 
 
 def cluster_monthly_usd(
@@ -275,12 +245,14 @@ def cluster_monthly_usd(
 ) -> ClusterBill:
     """Monthly bill of the cluster once the services ``moved`` run on it.
 
-    The shared pool holds, in every zone, one zone's pods (:func:`per_zone`) of the moved
+    The shared pool holds, in every zone, one zone's pods
+    (:func:`cloudpad.models.kubernetes.zonal_services`) of the moved
     ui and api services, and of the low-latency ones unless ``dedicated_low_latency``; it has
     at least one node a zone from the day the cluster exists.  With
     ``dedicated_low_latency`` the moved low-latency services get a pool of exclusive cores
     (:func:`whole_core_pods` on :func:`exclusive_node_types`).  Each pool is the cheapest node
-    type of ``nodes`` (:func:`cloudpad.models.kubernetes.pool_options`), times ``zones``.
+    type of ``nodes`` with the same nodes in each zone
+    (:func:`cloudpad.models.kubernetes.zonal_pool`).
     Moved batch jobs cost ``batch_usd`` (e.g. on spot,
     :func:`cloudpad.models.kubernetes.batch_costs`); the control-plane fee is paid throughout.
     """
